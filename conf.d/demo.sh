@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make demo: nginx with the module (and redis-server, for the tag store of
+# later milestones) on 127.0.0.1:8080 from a temporary prefix; Ctrl-C stops
+# both and removes the prefix.
+set -euo pipefail
+
+module=${1:?usage: demo.sh /path/to/ngx_http_mkt_module.so}
+here=$(cd "$(dirname "$0")" && pwd)
+port=${MKT_DEMO_PORT:-8080}
+redis_port=${MKT_DEMO_REDIS_PORT:-6380}
+prefix=$(mktemp -d /tmp/mkt-demo.XXXXXX)
+
+nginx_pid=
+redis_pid=
+
+stop() {
+    trap - INT TERM EXIT
+    echo
+    echo "stopping the demo"
+    [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$prefix"
+}
+trap stop INT TERM EXIT
+
+head -c 32 /dev/urandom | base64 > "$prefix/mkt.secret"
+
+sed -e "s|@MODULE@|$module|g" -e "s|@PREFIX@|$prefix|g" \
+    -e "s|@SITE@|$here/site|g" -e "s|@PORT@|$port|g" \
+    -e "s|@REDIS_PORT@|$redis_port|g" \
+    "$here/nginx.conf" > "$prefix/nginx.conf"
+
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' \
+    --appendonly no --dir "$prefix" --logfile "$prefix/redis.log" &
+redis_pid=$!
+
+nginx -p "$prefix" -c "$prefix/nginx.conf" -t -q
+nginx -p "$prefix" -c "$prefix/nginx.conf" &
+nginx_pid=$!
+
+for _ in $(seq 50); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.1
+done
+
+cat <<MSG
+
+ngx_mkt demo: http://127.0.0.1:$port/   (redis on 127.0.0.1:$redis_port)
+config: $prefix/nginx.conf    logs: $prefix/{access,error}.log
+
+Try:
+  # a first visit mints a signed visitor cookie
+  curl -si -c /tmp/mkt.jar http://127.0.0.1:$port/ | grep -iE 'set-cookie|x-mkt'
+  # a returning visit keeps the id (X-Mkt-New: 0), no new cookie
+  curl -si -b /tmp/mkt.jar http://127.0.0.1:$port/ | grep -iE 'set-cookie|x-mkt'
+  # a logged-in user (mkt_user_id \$cookie_uid)
+  curl -si -b /tmp/mkt.jar -b uid=u42 http://127.0.0.1:$port/ | grep -i x-mkt
+  # a forged cookie is rejected and counted
+  curl -si -b '_mkt=1.AAAAAAAAAAAAAAAAAAAAAA.toy89t.forgedforgedforg' \\
+      http://127.0.0.1:$port/ | grep -i x-mkt-new
+  # the id reaches a backend through proxy_set_header
+  curl -s -b /tmp/mkt.jar http://127.0.0.1:$port/api/
+  # counters, JSON and Prometheus
+  curl -s http://127.0.0.1:$port/mkt/status
+  curl -s 'http://127.0.0.1:$port/mkt/status?format=prometheus'
+
+Ctrl-C stops nginx and redis.
+MSG
+
+wait "$nginx_pid"

@@ -1,0 +1,526 @@
+/* Visitor identity: the signed first-party cookie (read, verify, mint,
+ * refresh), the known user id, and the mkt_cookie directive. */
+
+#include "ngx_http_mkt_module.h"
+#include "text.h"
+
+
+#define NGX_HTTP_MKT_MAX_AGE_DEFAULT  (400 * 86400)
+
+
+static ngx_uint_t ngx_http_mkt_find_visitor(ngx_http_request_t *r,
+    ngx_http_mkt_cookie_conf_t *cc, mkt_hmac_t *hmac, mkt_visitor_t *v,
+    mkt_cookie_status_e *first_error);
+static void ngx_http_mkt_user_id(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
+
+
+static ngx_conf_enum_t  ngx_http_mkt_secure[] = {
+    { ngx_string("off"), NGX_HTTP_MKT_SECURE_OFF },
+    { ngx_string("on"), NGX_HTTP_MKT_SECURE_ON },
+    { ngx_string("auto"), NGX_HTTP_MKT_SECURE_AUTO },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_uint_t
+ngx_http_mkt_cookie_token(ngx_str_t *s)
+{
+    size_t  i;
+    u_char  c;
+
+    /* RFC 6265 cookie-name is an RFC 7230 token */
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+        if (c <= 0x20 || c >= 0x7f || ngx_strchr("()<>@,;:\\\"/[]?={}", c)) {
+            return 0;
+        }
+    }
+
+    return s->len > 0;
+}
+
+
+static ngx_uint_t
+ngx_http_mkt_attr_value(ngx_str_t *s)
+{
+    size_t  i;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == ';') {
+            return 0;
+        }
+    }
+
+    return s->len > 0;
+}
+
+
+char *
+ngx_http_mkt_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                        *p = conf;
+    time_t                       age;
+    ngx_str_t                   *value, v;
+    ngx_uint_t                   i, j;
+    ngx_http_mkt_cookie_conf_t  *cc;
+
+    cc = (ngx_http_mkt_cookie_conf_t *) (p + cmd->offset);
+
+    if (cc->set) {
+        return "is duplicate";
+    }
+
+    cc->set = 1;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
+            v.data = value[i].data + 5;
+            v.len = value[i].len - 5;
+
+            if (!ngx_http_mkt_cookie_token(&v)) {
+                goto invalid;
+            }
+
+            cc->name = v;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "domain=", 7) == 0) {
+            v.data = value[i].data + 7;
+            v.len = value[i].len - 7;
+
+            if (!ngx_http_mkt_attr_value(&v)) {
+                goto invalid;
+            }
+
+            cc->domain = v;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "path=", 5) == 0) {
+            v.data = value[i].data + 5;
+            v.len = value[i].len - 5;
+
+            if (!ngx_http_mkt_attr_value(&v) || v.data[0] != '/') {
+                goto invalid;
+            }
+
+            cc->path = v;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_age=", 8) == 0) {
+            v.data = value[i].data + 8;
+            v.len = value[i].len - 8;
+
+            age = ngx_parse_time(&v, 1);
+            if (age == (time_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            cc->max_age = age;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "secure=", 7) == 0) {
+            for (j = 0; ngx_http_mkt_secure[j].name.len; j++) {
+                if (ngx_strcmp(value[i].data + 7,
+                               ngx_http_mkt_secure[j].name.data) == 0)
+                {
+                    cc->secure = ngx_http_mkt_secure[j].value;
+                    break;
+                }
+            }
+
+            if (ngx_http_mkt_secure[j].name.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "samesite=", 9) == 0) {
+            if (ngx_strcmp(value[i].data + 9, "lax") == 0) {
+                ngx_str_set(&cc->samesite, "Lax");
+
+            } else if (ngx_strcmp(value[i].data + 9, "strict") == 0) {
+                ngx_str_set(&cc->samesite, "Strict");
+
+            } else if (ngx_strcmp(value[i].data + 9, "none") == 0) {
+                ngx_str_set(&cc->samesite, "None");
+
+            } else {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "httponly=on") == 0) {
+            cc->httponly = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "httponly=off") == 0) {
+            cc->httponly = 0;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    if (cc->samesite.len == 4 && cc->secure == NGX_HTTP_MKT_SECURE_OFF) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"samesite=none\" requires a secure cookie, "
+                           "browsers reject it without \"Secure\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_mkt_cookie_merge(ngx_conf_t *cf, ngx_http_mkt_cookie_conf_t *prev,
+    ngx_http_mkt_cookie_conf_t *conf)
+{
+    u_char  *p;
+
+    /* the http level is never merged itself: finish what it gives here */
+    if (!conf->set) {
+        *conf = *prev;
+    }
+
+    if (conf->name.len == 0) {
+        ngx_str_set(&conf->name, "_mkt");
+    }
+
+    if (conf->path.len == 0) {
+        ngx_str_set(&conf->path, "/");
+    }
+
+    if (conf->samesite.len == 0) {
+        ngx_str_set(&conf->samesite, "Lax");
+    }
+
+    ngx_conf_init_value(conf->max_age, NGX_HTTP_MKT_MAX_AGE_DEFAULT);
+    ngx_conf_init_uint_value(conf->secure, NGX_HTTP_MKT_SECURE_AUTO);
+    ngx_conf_init_value(conf->httponly, 1);
+
+    /* everything after "name=value" except Secure, which may vary */
+    conf->attrs.data = ngx_pnalloc(cf->pool, sizeof("; Max-Age=; Domain=")
+                                   + NGX_TIME_T_LEN + conf->domain.len
+                                   + sizeof("; Path=") + conf->path.len
+                                   + sizeof("; HttpOnly; SameSite=Strict"));
+    if (conf->attrs.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_sprintf(conf->attrs.data, "; Max-Age=%T", conf->max_age);
+
+    if (conf->domain.len) {
+        p = ngx_sprintf(p, "; Domain=%V", &conf->domain);
+    }
+
+    p = ngx_sprintf(p, "; Path=%V", &conf->path);
+
+    if (conf->httponly) {
+        p = ngx_cpymem(p, "; HttpOnly", sizeof("; HttpOnly") - 1);
+    }
+
+    p = ngx_sprintf(p, "; SameSite=%V", &conf->samesite);
+
+    conf->attrs.len = p - conf->attrs.data;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Settles who the visitor is, once per main request.  Returns NULL only when
+ * the context cannot be allocated; every other failure leaves the request
+ * without an id, counted, and the page is served.
+ */
+ngx_http_mkt_ctx_t *
+ngx_http_mkt_identity(ngx_http_request_t *r)
+{
+    u_char                      *p;
+    size_t                       n;
+    time_t                       now;
+    ngx_uint_t                   found;
+    mkt_visitor_t                v;
+    ngx_http_mkt_ctx_t          *ctx;
+    mkt_cookie_status_e          bad;
+    ngx_http_mkt_srv_conf_t     *scf;
+    ngx_http_mkt_main_conf_t    *mcf;
+
+    ctx = ngx_http_mkt_ctx(r, 1);
+    if (ctx == NULL || ctx->identity_done) {
+        return ctx;
+    }
+
+    ctx->identity_done = 1;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+    ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
+
+    now = ngx_time();
+    bad = MKT_COOKIE_OK;
+
+    found = ngx_http_mkt_find_visitor(r, &scf->cookie, mcf->hmac, &v, &bad);
+
+    if (!found && bad != MKT_COOKIE_OK) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies);
+
+        switch (bad) {
+        case MKT_COOKIE_OVERSIZED:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_oversized);
+            break;
+        case MKT_COOKIE_UNSIGNED:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_unsigned);
+            break;
+        case MKT_COOKIE_BAD_SIGNATURE:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_signature);
+            break;
+        case MKT_COOKIE_FUTURE:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_future);
+            break;
+        default:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_malformed);
+            break;
+        }
+    }
+
+    if (found) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_returning_visitors);
+
+        ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
+        ctx->has_vid = 1;
+
+        if (now - v.issued < NGX_HTTP_MKT_REFRESH) {
+            goto user;
+        }
+
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_refreshed);
+
+    } else {
+        if (mkt_vid_generate(v.vid) != 0) {
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);
+            goto user;
+        }
+
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_new_visitors);
+
+        ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
+        ctx->has_vid = 1;
+        ctx->is_new = 1;
+    }
+
+    v.issued = now;
+
+    p = ngx_pnalloc(r->pool, MKT_VCOOKIE_MAX);
+    if (p == NULL) {
+        goto user;
+    }
+
+    n = mkt_vcookie_encode(mcf->hmac, &v, (char *) p);
+    if (n == 0) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);
+        goto user;
+    }
+
+    ctx->set_cookie.data = p;
+    ctx->set_cookie.len = n;
+
+user:
+
+    ngx_http_mkt_user_id(r, ctx);
+
+    return ctx;
+}
+
+
+/*
+ * A browser may send the name twice (a host cookie beside a domain cookie,
+ * or a stale one after a domain change): the first that verifies wins.
+ */
+static ngx_uint_t
+ngx_http_mkt_find_visitor(ngx_http_request_t *r,
+    ngx_http_mkt_cookie_conf_t *cc, mkt_hmac_t *hmac, mkt_visitor_t *v,
+    mkt_cookie_status_e *first_error)
+{
+    size_t                pos, len;
+    const char           *val;
+    ngx_table_elt_t      *h;
+    mkt_cookie_status_e   rc;
+#if (nginx_version < 1023000)
+    ngx_uint_t            i;
+    ngx_table_elt_t     **hh;
+#endif
+
+#if (nginx_version >= 1023000)
+    for (h = r->headers_in.cookie; h; h = h->next) {
+#else
+    hh = r->headers_in.cookies.elts;
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = hh[i];
+#endif
+        pos = 0;
+
+        while (mkt_cookie_next((char *) h->value.data, h->value.len, &pos,
+                               (char *) cc->name.data, cc->name.len,
+                               &val, &len))
+        {
+            rc = mkt_vcookie_decode(hmac, val, len, ngx_time(), v);
+
+            if (rc == MKT_COOKIE_OK) {
+                return 1;
+            }
+
+            if (*first_error == MKT_COOKIE_OK) {
+                *first_error = rc;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    u_char                   *p;
+    ngx_str_t                 raw;
+    ngx_http_mkt_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
+
+    if (lcf->user_id == NULL) {
+        return;
+    }
+
+    if (ngx_http_complex_value(r, lcf->user_id, &raw) != NGX_OK
+        || raw.len == 0)
+    {
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_MKT_UID_MAX);
+    if (p == NULL) {
+        return;
+    }
+
+    ctx->uid.len = mkt_text_clean((char *) p, NGX_HTTP_MKT_UID_MAX,
+                                  (char *) raw.data, raw.len);
+    ctx->uid.data = p;
+
+    if (ctx->uid.len) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_known_users);
+    }
+}
+
+
+ngx_int_t
+ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_uint_t                i, secure;
+    ngx_list_part_t          *part;
+    ngx_table_elt_t          *h;
+    ngx_http_mkt_srv_conf_t  *scf;
+
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+    switch (scf->cookie.secure) {
+    case NGX_HTTP_MKT_SECURE_ON:
+        secure = 1;
+        break;
+    case NGX_HTTP_MKT_SECURE_OFF:
+        secure = 0;
+        break;
+    default:
+        /* SameSite=None is dropped by browsers unless Secure */
+        secure = scf->cookie.samesite.len == 4;
+#if (NGX_HTTP_SSL)
+        secure |= (r->connection->ssl != NULL);
+#endif
+        break;
+    }
+
+    /* one Set-Cookie per name and response: ours replaces an upstream's */
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0
+            && h[i].key.len == sizeof("Set-Cookie") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Set-Cookie",
+                               sizeof("Set-Cookie") - 1) == 0
+            && h[i].value.len > scf->cookie.name.len
+            && h[i].value.data[scf->cookie.name.len] == '='
+            && ngx_strncmp(h[i].value.data, scf->cookie.name.data,
+                           scf->cookie.name.len) == 0)
+        {
+            h[i].hash = 0;
+        }
+    }
+
+    len = scf->cookie.name.len + 1 + ctx->set_cookie.len + scf->cookie.attrs.len
+          + (secure ? sizeof("; Secure") - 1 : 0);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = p;
+
+    p = ngx_cpymem(p, scf->cookie.name.data, scf->cookie.name.len);
+    *p++ = '=';
+    p = ngx_cpymem(p, ctx->set_cookie.data, ctx->set_cookie.len);
+    p = ngx_cpymem(p, scf->cookie.attrs.data, scf->cookie.attrs.len);
+
+    if (secure) {
+        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
+    }
+
+    h->value.len = p - h->value.data;
+
+    ctx->cookie_sent = 1;
+    ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_set);
+
+    return NGX_OK;
+}

@@ -1,0 +1,509 @@
+/* ngx_http_mkt_module: directives, configuration, the rewrite-phase handler
+ * that settles a request's decisions, and the header filter that sends the
+ * visitor cookie. */
+
+#include "ngx_http_mkt_module.h"
+
+
+static ngx_int_t ngx_http_mkt_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mkt_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_mkt_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mkt_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_mkt_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static void *ngx_http_mkt_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_mkt_enable(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mkt_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_mkt_hmac_cleanup(void *data);
+static ngx_int_t ngx_http_mkt_rewrite_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mkt_header_filter(ngx_http_request_t *r);
+static void ngx_http_mkt_ctx_cleanup(void *data);
+
+
+static ngx_command_t  ngx_http_mkt_commands[] = {
+
+    { ngx_string("mkt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_mkt_enable,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mkt_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("mkt_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mkt_secret,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mkt_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_cookie,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mkt_srv_conf_t, cookie),
+      NULL },
+
+    { ngx_string("mkt_user_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mkt_loc_conf_t, user_id),
+      NULL },
+
+    { ngx_string("mkt_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mkt_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mkt_module_ctx = {
+    ngx_http_mkt_preconfiguration,         /* preconfiguration */
+    ngx_http_mkt_postconfiguration,        /* postconfiguration */
+
+    ngx_http_mkt_create_main_conf,         /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_mkt_create_srv_conf,          /* create server configuration */
+    ngx_http_mkt_merge_srv_conf,           /* merge server configuration */
+
+    ngx_http_mkt_create_loc_conf,          /* create location configuration */
+    ngx_http_mkt_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mkt_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mkt_module_ctx,              /* module context */
+    ngx_http_mkt_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+static ngx_int_t
+ngx_http_mkt_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_mkt_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_mkt_main_conf_t   *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mkt_module);
+
+    if (mcf->used && mcf->hmac == NULL) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"mkt_secret\" is not set: mkt cookies are unsigned "
+                      "and can be forged");
+    }
+
+    if (ngx_http_mkt_status_init_zone(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * Handlers of one phase run in reverse order of registration, and this
+     * module registers after ngx_http_rewrite_module: so this handler runs
+     * first, and "set", "if" and "rewrite" of a location see final values.
+     */
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_mkt_rewrite_handler;
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_mkt_header_filter;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_mkt_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mkt_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->secret = { 0, NULL };
+     *     mcf->hmac = NULL;
+     *     mcf->status_zone = NULL;
+     *     mcf->used = 0;
+     */
+
+    return mcf;
+}
+
+
+static void *
+ngx_http_mkt_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_mkt_srv_conf_t  *scf;
+
+    scf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mkt_srv_conf_t));
+    if (scf == NULL) {
+        return NULL;
+    }
+
+    /* cookie.set = 0 (by ngx_pcalloc): inherited when not given */
+    scf->cookie.max_age = NGX_CONF_UNSET;
+    scf->cookie.secure = NGX_CONF_UNSET_UINT;
+    scf->cookie.httponly = NGX_CONF_UNSET;
+
+    return scf;
+}
+
+
+static char *
+ngx_http_mkt_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mkt_srv_conf_t  *prev = parent;
+    ngx_http_mkt_srv_conf_t  *conf = child;
+
+    return ngx_http_mkt_cookie_merge(cf, &prev->cookie, &conf->cookie);
+}
+
+
+static void *
+ngx_http_mkt_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mkt_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mkt_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    lcf->enable = NGX_CONF_UNSET;
+    lcf->user_id = NGX_CONF_UNSET_PTR;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mkt_loc_conf_t  *prev = parent;
+    ngx_http_mkt_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mkt_enable(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                      *rv;
+    ngx_http_mkt_loc_conf_t   *lcf = conf;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (lcf->enable) {
+        mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mkt_module);
+        mcf->used = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mkt_set_key(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf,
+    ngx_str_t *key)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (mcf->hmac != NULL) {
+        return "is duplicate";
+    }
+
+    if (key->len < 16) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mkt secret must be at least 16 bytes long");
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->hmac = mkt_hmac_create(key->data, key->len);
+    if (mcf->hmac == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot create the HMAC-SHA256 key");
+        return NGX_CONF_ERROR;
+    }
+
+    /* freed with the cycle's pool, so a reload replaces it cleanly */
+    cln->handler = ngx_http_mkt_hmac_cleanup;
+    cln->data = mcf->hmac;
+
+    mcf->secret = *key;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_mkt_hmac_cleanup(void *data)
+{
+    mkt_hmac_destroy(data);
+}
+
+
+static char *
+ngx_http_mkt_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value = cf->args->elts;
+
+    return ngx_http_mkt_set_key(cf, conf, &value[1]);
+}
+
+
+static char *
+ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char             *rv;
+    u_char           *buf;
+    size_t            len;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name, key;
+    ngx_file_info_t   fi;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", name.data);
+        goto done;
+    }
+
+    len = (size_t) ngx_file_size(&fi);
+
+    if (len > 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%s\" is larger than 4096 bytes",
+                           name.data);
+        goto done;
+    }
+
+    buf = ngx_pnalloc(cf->pool, len + 1);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, buf, len);
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%s\" failed", name.data);
+        goto done;
+    }
+
+    /* a trailing newline from an editor or "echo" is not part of the key */
+    len = (size_t) n;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'
+                       || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+    {
+        len--;
+    }
+
+    key.data = buf;
+    key.len = len;
+
+    if (len < 16) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%s\" must hold at least 16 bytes",
+                           name.data);
+        goto done;
+    }
+
+    rv = ngx_http_mkt_set_key(cf, conf, &key);
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    return rv;
+}
+
+
+/*
+ * The module context of the main request.  nginx clears module contexts on
+ * an internal redirect; like ngx_http_realip_module, the context is also
+ * registered as a pool cleanup so that it is found again, and try_files,
+ * error_page and named locations keep the request's identity.
+ */
+ngx_http_mkt_ctx_t *
+ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_mkt_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mkt_module);
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    if (r->internal) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_mkt_ctx_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_mkt_module);
+                return ctx;
+            }
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mkt_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mkt_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_mkt_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_mkt_ctx_cleanup(void *data)
+{
+    /* nothing to free: the handler only marks the context's cleanup entry */
+}
+
+
+static ngx_int_t
+ngx_http_mkt_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_http_mkt_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
+
+    if (!lcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    /* failures are counted inside and never fail the request */
+    (void) ngx_http_mkt_identity(r);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_mkt_ctx_t       *ctx;
+    ngx_http_mkt_loc_conf_t  *lcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_mkt_ctx(r, 0);
+
+    if (ctx == NULL || !ctx->identity_done) {
+        /* answered before the rewrite phase, e.g. "return" in a server */
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
+        if (!lcf->enable) {
+            return ngx_http_next_header_filter(r);
+        }
+
+        ctx = ngx_http_mkt_identity(r);
+        if (ctx == NULL) {
+            return ngx_http_next_header_filter(r);
+        }
+    }
+
+    if (ctx->set_cookie.len && !ctx->cookie_sent) {
+        if (ngx_http_mkt_set_cookie_header(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_next_header_filter(r);
+}

@@ -1,0 +1,204 @@
+/* Counters in a shared-memory zone, summed across workers, and the
+ * mkt_status handler that reports them as JSON or Prometheus text. */
+
+#include "ngx_http_mkt_module.h"
+
+
+#define NGX_HTTP_MKT_STATUS_ZONE_SIZE  (64 * 1024)
+
+
+static ngx_int_t ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_mkt_status_handler(ngx_http_request_t *r);
+
+
+#define NGX_HTTP_MKT_COUNTER_NAME(name, help)  ngx_string(#name),
+#define NGX_HTTP_MKT_COUNTER_HELP(name, help)  ngx_string(help),
+
+static ngx_str_t  ngx_http_mkt_counter_names[] = {
+    NGX_HTTP_MKT_COUNTERS(NGX_HTTP_MKT_COUNTER_NAME)
+};
+
+static ngx_str_t  ngx_http_mkt_counter_help[] = {
+    NGX_HTTP_MKT_COUNTERS(NGX_HTTP_MKT_COUNTER_HELP)
+};
+
+
+ngx_int_t
+ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
+{
+    ngx_str_t  name = ngx_string("mkt_status");
+
+    mcf->status_zone = ngx_shared_memory_add(cf, &name,
+                                             NGX_HTTP_MKT_STATUS_ZONE_SIZE,
+                                             &ngx_http_mkt_module);
+    if (mcf->status_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->status_zone->init = ngx_http_mkt_status_zone_init;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t       *shpool;
+    ngx_http_mkt_shctx_t  *sh;
+
+    /* counters live on across reloads, as Prometheus expects of them */
+    if (data) {
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_mkt_shctx_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = sh;
+    shm_zone->data = sh;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c)
+{
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    sh = mcf->status_zone->data;
+
+    (void) ngx_atomic_fetch_add(&sh->counter[c], 1);
+}
+
+
+char *
+ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mkt_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_status_handler(ngx_http_request_t *r)
+{
+    size_t                     size;
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_str_t                  format;
+    ngx_uint_t                 i, prom;
+    ngx_chain_t                out;
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    prom = 0;
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK) {
+        if (format.len == 10
+            && ngx_strncmp(format.data, "prometheus", 10) == 0)
+        {
+            prom = 1;
+
+        } else if (format.len != 4
+                   || ngx_strncmp(format.data, "json", 4) != 0)
+        {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    sh = mcf->status_zone->data;
+
+    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n");
+
+    for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
+        size += sizeof("# HELP mkt_ \n# TYPE mkt__total counter\n"
+                       "mkt__total \n") - 1
+                + 3 * ngx_http_mkt_counter_names[i].len
+                + ngx_http_mkt_counter_help[i].len + NGX_ATOMIC_T_LEN;
+    }
+
+    b = ngx_create_temp_buf(r->pool, size);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (prom) {
+        for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
+            b->last = ngx_sprintf(b->last,
+                                  "# HELP mkt_%V_total %V\n"
+                                  "# TYPE mkt_%V_total counter\n"
+                                  "mkt_%V_total %uA\n",
+                                  &ngx_http_mkt_counter_names[i],
+                                  &ngx_http_mkt_counter_help[i],
+                                  &ngx_http_mkt_counter_names[i],
+                                  &ngx_http_mkt_counter_names[i],
+                                  sh->counter[i]);
+        }
+
+        ngx_str_set(&r->headers_out.content_type,
+                    "text/plain; version=0.0.4; charset=utf-8");
+
+    } else {
+        b->last = ngx_cpymem(b->last, "{\"version\":\"" NGX_HTTP_MKT_VERSION
+                             "\"", sizeof("{\"version\":\""
+                                          NGX_HTTP_MKT_VERSION "\"") - 1);
+
+        for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
+            b->last = ngx_sprintf(b->last, ",\"%V\":%uA",
+                                  &ngx_http_mkt_counter_names[i],
+                                  sh->counter[i]);
+        }
+
+        *b->last++ = '}';
+        *b->last++ = '\n';
+
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+    }
+
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

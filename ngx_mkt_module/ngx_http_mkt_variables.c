@@ -1,0 +1,130 @@
+/* The $mkt_* variables.  Each reads the request's settled decisions, settling
+ * them first when read before the rewrite phase (e.g. in a server-level
+ * "set"), so every read of one request sees the same value. */
+
+#include "ngx_http_mkt_module.h"
+
+
+static ngx_int_t ngx_http_mkt_variable_vid(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mkt_variable_uid(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mkt_variable_new(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_http_variable_t  ngx_http_mkt_vars[] = {
+
+    { ngx_string("mkt_vid"), NULL, ngx_http_mkt_variable_vid, 0, 0, 0 },
+
+    { ngx_string("mkt_uid"), NULL, ngx_http_mkt_variable_uid, 0, 0, 0 },
+
+    { ngx_string("mkt_new"), NULL, ngx_http_mkt_variable_new, 0, 0, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_mkt_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_mkt_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The request's context when mkt applies to it, else NULL. */
+static ngx_http_mkt_ctx_t *
+ngx_http_mkt_var_ctx(ngx_http_request_t *r)
+{
+    ngx_http_mkt_ctx_t       *ctx;
+    ngx_http_mkt_loc_conf_t  *lcf;
+
+    ctx = ngx_http_mkt_ctx(r, 0);
+    if (ctx != NULL && ctx->identity_done) {
+        return ctx;
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
+    if (!lcf->enable) {
+        return NULL;
+    }
+
+    return ngx_http_mkt_identity(r);
+}
+
+
+static void
+ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
+{
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_vid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL || !ctx->has_vid) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_mkt_var_set(v, ctx->vid, MKT_VID_LEN);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_uid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_mkt_var_set(v, ctx->uid.data, ctx->uid.len);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_new(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL || !ctx->has_vid) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_http_mkt_var_set(v, (u_char *) (ctx->is_new ? "1" : "0"), 1);
+    return NGX_OK;
+}

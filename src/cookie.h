@@ -1,0 +1,58 @@
+/* The visitor cookie "1.VID.ISSUED.SIG" (DESIGN.md section 5) and Cookie
+ * header scanning. */
+#ifndef MKT_COOKIE_H
+#define MKT_COOKIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hmac.h"
+
+#define MKT_VID_LEN        22      /* base64url of 128 bits */
+#define MKT_VCOOKIE_MAX    64      /* longer values are rejected unparsed */
+#define MKT_COOKIE_SKEW    300     /* seconds an issue time may be ahead */
+
+typedef enum {
+    MKT_COOKIE_OK = 0,
+    MKT_COOKIE_MALFORMED,
+    MKT_COOKIE_OVERSIZED,
+    MKT_COOKIE_UNSIGNED,           /* no signature while a secret is set */
+    MKT_COOKIE_BAD_SIGNATURE,
+    MKT_COOKIE_FUTURE              /* issued after now + MKT_COOKIE_SKEW */
+} mkt_cookie_status_e;
+
+typedef struct {
+    char     vid[MKT_VID_LEN];
+    int64_t  issued;               /* unix seconds */
+} mkt_visitor_t;
+
+/* A fresh visitor id from the kernel CSPRNG; -1 if none was available. */
+int mkt_vid_generate(char vid[MKT_VID_LEN]);
+
+/*
+ * Writes the cookie value for v into out (at least MKT_VCOOKIE_MAX bytes) and
+ * returns its length, 0 on failure.  Without a key (h == NULL) the value is
+ * the unsigned "1.VID.ISSUED".
+ */
+size_t mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out);
+
+/*
+ * Parses and verifies a cookie value.  With a key, a signature is required;
+ * without one, a signature is accepted unverified so that removing the secret
+ * does not reset every visitor.
+ */
+mkt_cookie_status_e mkt_vcookie_decode(mkt_hmac_t *h, const char *in,
+    size_t len, int64_t now, mkt_visitor_t *v);
+
+/* Stable lowercase name of a status, for logs and counters. */
+const char *mkt_cookie_status_name(mkt_cookie_status_e s);
+
+/*
+ * Finds the next pair named name in a Cookie header value from *pos on.
+ * Returns 1 and the value (surrounding double quotes removed), or 0 at the
+ * end.  *pos advances past the pair, so calling again finds a repeated name.
+ */
+int mkt_cookie_next(const char *hdr, size_t len, size_t *pos,
+    const char *name, size_t name_len, const char **val, size_t *val_len);
+
+#endif

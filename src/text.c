@@ -1,0 +1,105 @@
+/* UTF-8 validation and control-character stripping with a byte bound. */
+#include <string.h>
+
+#include "text.h"
+
+static const char  replacement[] = "\xef\xbf\xbd";     /* U+FFFD */
+
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
+{
+    size_t          n, i;
+    unsigned long   c, min;
+
+    c = s[0];
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        c &= 0x1f;
+        min = 0x80;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        c &= 0x0f;
+        min = 0x800;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        c &= 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+
+    /* overlong forms, surrogates and values past U+10FFFF */
+    if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
+        return 0;
+    }
+
+    *cp = c;
+    return n;
+}
+
+
+size_t
+mkt_text_clean(char *dst, size_t cap, const char *src, size_t len)
+{
+    size_t                n, out;
+    unsigned long         cp;
+    const char           *add;
+    const unsigned char  *s = (const unsigned char *) src;
+
+    out = 0;
+
+    while (len > 0) {
+        n = utf8_seq(s, len, &cp);
+
+        if (n == 0) {
+            add = replacement;
+            n = 1;
+            cp = 0xfffd;
+
+        } else {
+            add = (const char *) s;
+        }
+
+        s += n;
+        len -= n;
+
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            continue;
+        }
+
+        if (add == replacement) {
+            n = sizeof(replacement) - 1;
+        }
+
+        if (out + n > cap) {
+            break;
+        }
+
+        memcpy(dst + out, add, n);
+        out += n;
+    }
+
+    return out;
+}

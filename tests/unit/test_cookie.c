@@ -1,0 +1,361 @@
+/* Unit tests of src/cookie.c (visitor cookie codec, Cookie header scanning)
+ * and src/text.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cookie.h"
+#include "text.h"
+
+#define SECRET   "0123456789abcdef0123"
+#define VID0     "AAAAAAAAAAAAAAAAAAAAAA"
+#define ISSUED   1795426913          /* "toy89t" in base36 */
+#define NOW      (ISSUED + 60)
+/* HMAC-SHA256(SECRET, "1." VID0 ".toy89t"), first 16 base64url chars,
+ * computed independently with Python's hmac module */
+#define GOOD     "1." VID0 ".toy89t.0P8EE9dSponFojju"
+
+
+static int
+setup(void **state)
+{
+    *state = mkt_hmac_create(SECRET, sizeof(SECRET) - 1);
+    return *state == NULL;
+}
+
+
+static int
+teardown(void **state)
+{
+    mkt_hmac_destroy(*state);
+    return 0;
+}
+
+
+static mkt_cookie_status_e
+decode(mkt_hmac_t *h, const char *s, mkt_visitor_t *v)
+{
+    return mkt_vcookie_decode(h, s, strlen(s), NOW, v);
+}
+
+
+static void
+test_encode_produces_version_vid_base36_issue_time_and_signature(void **state)
+{
+    char           out[MKT_VCOOKIE_MAX];
+    size_t         n;
+    mkt_visitor_t  v;
+
+    memcpy(v.vid, VID0, MKT_VID_LEN);
+    v.issued = ISSUED;
+    n = mkt_vcookie_encode(*state, &v, out);
+    assert_int_equal(n, strlen(GOOD));
+    assert_memory_equal(out, GOOD, n);
+}
+
+
+static void
+test_encode_without_secret_is_unsigned(void **state)
+{
+    char           out[MKT_VCOOKIE_MAX];
+    size_t         n;
+    mkt_visitor_t  v;
+
+    memcpy(v.vid, VID0, MKT_VID_LEN);
+    v.issued = ISSUED;
+    n = mkt_vcookie_encode(NULL, &v, out);
+    assert_int_equal(n, strlen("1." VID0 ".toy89t"));
+    assert_memory_equal(out, "1." VID0 ".toy89t", n);
+}
+
+
+static void
+test_decode_accepts_a_good_cookie(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(*state, GOOD, &v), MKT_COOKIE_OK);
+    assert_memory_equal(v.vid, VID0, MKT_VID_LEN);
+    assert_int_equal(v.issued, ISSUED);
+}
+
+
+static void
+test_decode_rejects_a_tampered_vid(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(*state, "1.AAAAAAAAAAAAAAAAAAAAAQ.toy89t."
+                            "0P8EE9dSponFojju", &v),
+                     MKT_COOKIE_BAD_SIGNATURE);
+}
+
+
+static void
+test_decode_rejects_a_tampered_issue_time(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(*state, "1." VID0 ".toy89s.0P8EE9dSponFojju", &v),
+                     MKT_COOKIE_BAD_SIGNATURE);
+}
+
+
+static void
+test_decode_rejects_a_tampered_signature(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(*state, "1." VID0 ".toy89t.0P8EE9dSponFojjv", &v),
+                     MKT_COOKIE_BAD_SIGNATURE);
+}
+
+
+static void
+test_decode_rejects_another_secret(void **state)
+{
+    mkt_visitor_t  v;
+    mkt_hmac_t    *other;
+
+    other = mkt_hmac_create("another secret of 16+", 21);
+    assert_int_equal(decode(other, GOOD, &v), MKT_COOKIE_BAD_SIGNATURE);
+    mkt_hmac_destroy(other);
+}
+
+
+static void
+test_decode_rejects_unsigned_when_a_secret_is_set(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(*state, "1." VID0 ".toy89t", &v),
+                     MKT_COOKIE_UNSIGNED);
+}
+
+
+static void
+test_decode_without_secret_accepts_signed_and_unsigned(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(decode(NULL, "1." VID0 ".toy89t", &v), MKT_COOKIE_OK);
+    assert_int_equal(decode(NULL, GOOD, &v), MKT_COOKIE_OK);
+    assert_int_equal(v.issued, ISSUED);
+}
+
+
+static void
+test_decode_rejects_future_issue_time_beyond_skew(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(mkt_vcookie_decode(*state, GOOD, strlen(GOOD),
+                                        ISSUED - MKT_COOKIE_SKEW - 1, &v),
+                     MKT_COOKIE_FUTURE);
+    assert_int_equal(mkt_vcookie_decode(*state, GOOD, strlen(GOOD),
+                                        ISSUED - MKT_COOKIE_SKEW, &v),
+                     MKT_COOKIE_OK);
+}
+
+
+static void
+test_decode_rejects_oversized_values(void **state)
+{
+    char           big[MKT_VCOOKIE_MAX + 2];
+    mkt_visitor_t  v;
+
+    memset(big, 'A', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(decode(*state, big, &v), MKT_COOKIE_OVERSIZED);
+}
+
+
+static void
+test_decode_rejects_malformed_values(void **state)
+{
+    size_t          i;
+    mkt_visitor_t   v;
+    static const char  *bad[] = {
+        "",
+        "1",
+        "2." VID0 ".toy89t.0P8EE9dSponFojju",          /* version */
+        "1." VID0 "A.toy89t.0P8EE9dSponFojju",         /* vid too long */
+        "1.AAAAAAAAAAAAAAAAAAAAA.toy89t.0P8EE9dSponFojju",  /* too short */
+        "1.AAAAAAAAAAAAAAAAAAAAAB.toy89t.0P8EE9dSponFojju", /* not canonical */
+        "1.AAAAAAAAAAAAAAAAAAAA+A.toy89t.0P8EE9dSponFojju", /* alphabet */
+        "1." VID0 "..0P8EE9dSponFojju",                /* empty time */
+        "1." VID0 ".0toy89t.0P8EE9dSponFojju",         /* leading zero */
+        "1." VID0 ".0.0P8EE9dSponFojju",               /* zero */
+        "1." VID0 ".TOY89T.0P8EE9dSponFojju",          /* upper case */
+        "1." VID0 ".toy89tzzz.0P8EE9dSponFojju",       /* 9 digits */
+        "1." VID0 ".toy89t.0P8EE9dSponFojj",           /* short sig */
+        "1." VID0 ".toy89t.0P8EE9dSponFojjuu",         /* long sig */
+        "1." VID0 ".toy89t.0P8EE9dSponFoj=u",          /* sig alphabet */
+        "1." VID0 ".toy89t.",                          /* empty sig */
+        "1." VID0 ".toy89t.0P8EE9dSponFojju.x",
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (decode(*state, bad[i], &v) != MKT_COOKIE_MALFORMED) {
+            fail_msg("accepted or misclassified: \"%s\"", bad[i]);
+        }
+    }
+}
+
+
+static void
+test_decode_handles_embedded_nul_as_malformed(void **state)
+{
+    mkt_visitor_t  v;
+    char           s[] = GOOD;
+
+    s[5] = '\0';
+    assert_int_equal(mkt_vcookie_decode(*state, s, sizeof(s) - 1, NOW, &v),
+                     MKT_COOKIE_MALFORMED);
+}
+
+
+static void
+test_generated_vids_are_22_chars_canonical_and_distinct(void **state)
+{
+    char           a[MKT_VID_LEN], b[MKT_VID_LEN], out[MKT_VCOOKIE_MAX];
+    size_t         n;
+    mkt_visitor_t  v, back;
+
+    assert_int_equal(mkt_vid_generate(a), 0);
+    assert_int_equal(mkt_vid_generate(b), 0);
+    assert_memory_not_equal(a, b, MKT_VID_LEN);
+
+    memcpy(v.vid, a, MKT_VID_LEN);
+    v.issued = ISSUED;
+    n = mkt_vcookie_encode(*state, &v, out);
+    assert_int_equal(n, 2 + 22 + 1 + 6 + 1 + 16);
+    assert_int_equal(mkt_vcookie_decode(*state, out, n, NOW, &back),
+                     MKT_COOKIE_OK);
+    assert_memory_equal(back.vid, a, MKT_VID_LEN);
+}
+
+
+static void
+test_status_names_are_stable(void **state)
+{
+    assert_string_equal(mkt_cookie_status_name(MKT_COOKIE_BAD_SIGNATURE),
+                        "bad_signature");
+    assert_string_equal(mkt_cookie_status_name(MKT_COOKIE_FUTURE), "future");
+}
+
+
+static void
+test_cookie_next_finds_pairs_and_repeats(void **state)
+{
+    const char  *hdr = " a=1; _mkt = \"x y\" ;b;_mkt=second;_mktz=no; _mkt=";
+    const char  *val;
+    size_t       pos = 0, len;
+
+    assert_true(mkt_cookie_next(hdr, strlen(hdr), &pos, "_mkt", 4, &val,
+                                &len));
+    assert_int_equal(len, 3);
+    assert_memory_equal(val, "x y", 3);
+
+    assert_true(mkt_cookie_next(hdr, strlen(hdr), &pos, "_mkt", 4, &val,
+                                &len));
+    assert_int_equal(len, 6);
+    assert_memory_equal(val, "second", 6);
+
+    assert_true(mkt_cookie_next(hdr, strlen(hdr), &pos, "_mkt", 4, &val,
+                                &len));
+    assert_int_equal(len, 0);
+
+    assert_false(mkt_cookie_next(hdr, strlen(hdr), &pos, "_mkt", 4, &val,
+                                 &len));
+}
+
+
+static void
+test_cookie_next_is_case_sensitive_and_exact(void **state)
+{
+    const char  *hdr = "_MKT=1; x_mkt=2; _mk=3";
+    const char  *val;
+    size_t       pos = 0, len;
+
+    assert_false(mkt_cookie_next(hdr, strlen(hdr), &pos, "_mkt", 4, &val,
+                                 &len));
+}
+
+
+static void
+test_text_clean_keeps_valid_utf8_and_drops_controls(void **state)
+{
+    char    out[64];
+    size_t  n;
+
+    n = mkt_text_clean(out, sizeof(out), "u\x01" "42\x7f\xc2\x85 \xe5\xb0\x8f",
+                       11);
+    assert_int_equal(n, 7);
+    assert_memory_equal(out, "u42 \xe5\xb0\x8f", 7);
+}
+
+
+static void
+test_text_clean_replaces_invalid_sequences(void **state)
+{
+    char    out[64];
+    size_t  n;
+
+    /* lone continuation, overlong '/', surrogate, truncated sequence */
+    n = mkt_text_clean(out, sizeof(out), "a\x80" "b\xc0\xaf" "c\xed\xa0\x80"
+                       "d\xe5\xb0", 13);
+    assert_int_equal(n, 4 + 8 * 3);
+    assert_memory_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
+                        "c\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                        "d\xef\xbf\xbd\xef\xbf\xbd", n);
+}
+
+
+static void
+test_text_clean_never_cuts_a_character(void **state)
+{
+    char    out[5];
+    size_t  n;
+
+    n = mkt_text_clean(out, sizeof(out), "ab\xe5\xb0\x8f\xe5\xb0\x8f", 8);
+    assert_int_equal(n, 5);
+    n = mkt_text_clean(out, 4, "ab\xe5\xb0\x8f", 5);
+    assert_int_equal(n, 2);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(
+            test_encode_produces_version_vid_base36_issue_time_and_signature),
+        cmocka_unit_test(test_encode_without_secret_is_unsigned),
+        cmocka_unit_test(test_decode_accepts_a_good_cookie),
+        cmocka_unit_test(test_decode_rejects_a_tampered_vid),
+        cmocka_unit_test(test_decode_rejects_a_tampered_issue_time),
+        cmocka_unit_test(test_decode_rejects_a_tampered_signature),
+        cmocka_unit_test(test_decode_rejects_another_secret),
+        cmocka_unit_test(test_decode_rejects_unsigned_when_a_secret_is_set),
+        cmocka_unit_test(
+            test_decode_without_secret_accepts_signed_and_unsigned),
+        cmocka_unit_test(test_decode_rejects_future_issue_time_beyond_skew),
+        cmocka_unit_test(test_decode_rejects_oversized_values),
+        cmocka_unit_test(test_decode_rejects_malformed_values),
+        cmocka_unit_test(test_decode_handles_embedded_nul_as_malformed),
+        cmocka_unit_test(
+            test_generated_vids_are_22_chars_canonical_and_distinct),
+        cmocka_unit_test(test_status_names_are_stable),
+        cmocka_unit_test(test_cookie_next_finds_pairs_and_repeats),
+        cmocka_unit_test(test_cookie_next_is_case_sensitive_and_exact),
+        cmocka_unit_test(test_text_clean_keeps_valid_utf8_and_drops_controls),
+        cmocka_unit_test(test_text_clean_replaces_invalid_sequences),
+        cmocka_unit_test(test_text_clean_never_cuts_a_character),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
