@@ -433,35 +433,21 @@ ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 }
 
 
-ngx_int_t
-ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+/*
+ * The module owns its cookie name: a Set-Cookie of that name from an upstream
+ * or an add_header would fork or reset the visitor's identity, so it is
+ * dropped, and a response never carries two.
+ */
+void
+ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r)
 {
-    u_char                   *p;
-    size_t                    len;
-    ngx_uint_t                i, secure;
+    ngx_uint_t                i;
     ngx_list_part_t          *part;
     ngx_table_elt_t          *h;
     ngx_http_mkt_srv_conf_t  *scf;
 
     scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
 
-    switch (scf->cookie.secure) {
-    case NGX_HTTP_MKT_SECURE_ON:
-        secure = 1;
-        break;
-    case NGX_HTTP_MKT_SECURE_OFF:
-        secure = 0;
-        break;
-    default:
-        /* SameSite=None is dropped by browsers unless Secure */
-        secure = scf->cookie.samesite.len == 4;
-#if (NGX_HTTP_SSL)
-        secure |= (r->connection->ssl != NULL);
-#endif
-        break;
-    }
-
-    /* one Set-Cookie per name and response: ours replaces an upstream's */
     part = &r->headers_out.headers.part;
     h = part->elts;
 
@@ -486,6 +472,35 @@ ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         {
             h[i].hash = 0;
         }
+    }
+}
+
+
+ngx_int_t
+ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_uint_t                secure;
+    ngx_table_elt_t          *h;
+    ngx_http_mkt_srv_conf_t  *scf;
+
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+    switch (scf->cookie.secure) {
+    case NGX_HTTP_MKT_SECURE_ON:
+        secure = 1;
+        break;
+    case NGX_HTTP_MKT_SECURE_OFF:
+        secure = 0;
+        break;
+    default:
+        /* SameSite=None is dropped by browsers unless Secure */
+        secure = scf->cookie.samesite.len == 4;
+#if (NGX_HTTP_SSL)
+        secure |= (r->connection->ssl != NULL);
+#endif
+        break;
     }
 
     len = scf->cookie.name.len + 1 + ctx->set_cookie.len + scf->cookie.attrs.len

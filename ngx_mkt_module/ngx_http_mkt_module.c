@@ -499,6 +499,8 @@ ngx_http_mkt_header_filter(ngx_http_request_t *r)
         }
     }
 
+    ngx_http_mkt_drop_foreign_cookie(r);
+
     if (ctx->set_cookie.len && !ctx->cookie_sent) {
         if (ngx_http_mkt_set_cookie_header(r, ctx) != NGX_OK) {
             return NGX_ERROR;

@@ -104,6 +104,7 @@ extern ngx_module_t  ngx_http_mkt_module;
 
 ngx_http_mkt_ctx_t *ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create);
 ngx_http_mkt_ctx_t *ngx_http_mkt_identity(ngx_http_request_t *r);
+void ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r);
 ngx_int_t ngx_http_mkt_set_cookie_header(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,
