@@ -5,21 +5,24 @@
 #include "ngx_http_mkt_module.h"
 
 
-static ngx_int_t ngx_http_mkt_variable_vid(ngx_http_request_t *r,
+#define NGX_HTTP_MKT_VAR_VID  0
+#define NGX_HTTP_MKT_VAR_NEW  1
+
+static ngx_int_t ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mkt_variable_uid(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_mkt_variable_new(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_mkt_vars[] = {
 
-    { ngx_string("mkt_vid"), NULL, ngx_http_mkt_variable_vid, 0, 0, 0 },
+    { ngx_string("mkt_vid"), NULL, ngx_http_mkt_variable_visitor,
+      NGX_HTTP_MKT_VAR_VID, 0, 0 },
 
     { ngx_string("mkt_uid"), NULL, ngx_http_mkt_variable_uid, 0, 0, 0 },
 
-    { ngx_string("mkt_new"), NULL, ngx_http_mkt_variable_new, 0, 0, 0 },
+    { ngx_string("mkt_new"), NULL, ngx_http_mkt_variable_visitor,
+      NGX_HTTP_MKT_VAR_NEW, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -77,8 +80,8 @@ ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
 
 
 static ngx_int_t
-ngx_http_mkt_variable_vid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
+ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_http_mkt_ctx_t  *ctx;
 
@@ -89,7 +92,13 @@ ngx_http_mkt_variable_vid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    ngx_http_mkt_var_set(v, ctx->vid, MKT_VID_LEN);
+    if (data == NGX_HTTP_MKT_VAR_VID) {
+        ngx_http_mkt_var_set(v, ctx->vid, MKT_VID_LEN);
+
+    } else {
+        ngx_http_mkt_var_set(v, (u_char *) (ctx->is_new ? "1" : "0"), 1);
+    }
+
     return NGX_OK;
 }
 
@@ -111,20 +120,3 @@ ngx_http_mkt_variable_uid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     return NGX_OK;
 }
 
-
-static ngx_int_t
-ngx_http_mkt_variable_new(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    ngx_http_mkt_ctx_t  *ctx;
-
-    ctx = ngx_http_mkt_var_ctx(r);
-
-    if (ctx == NULL || !ctx->has_vid) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    ngx_http_mkt_var_set(v, (u_char *) (ctx->is_new ? "1" : "0"), 1);
-    return NGX_OK;
-}

@@ -15,11 +15,7 @@
 #include "condition.h"
 #include "value.h"
 
-#define CASES_REL  "conformance/growthbook/cases.json"
-
-static const char  *cases_path;
-static json_t      *cases;
-
+#include "gb_cases.h"
 
 /* One case: 1 if it failed (printing why), 0 if it passed. */
 static int
@@ -81,11 +77,7 @@ test_eval_condition_cases(void **state)
     json_t  *s, *c;
     size_t   i, failed = 0;
 
-    s = json_object_get(cases, "evalCondition");
-    if (!json_is_array(s) || json_array_size(s) == 0) {
-        fail_msg("%s: section \"evalCondition\" is missing or empty",
-                 cases_path);
-    }
+    s = section("evalCondition");
 
     json_array_foreach(s, i, c) {
         failed += run_case(i, c);
@@ -100,59 +92,13 @@ test_eval_condition_cases(void **state)
 }
 
 
-static int
-load_cases(void **state)
-{
-    json_error_t  err;
-
-    cases = json_load_file(cases_path, 0, &err);
-    if (cases == NULL) {
-        fprintf(stderr, "%s:%d:%d: %s\n", cases_path, err.line, err.column,
-                err.text);
-        return -1;
-    }
-    return 0;
-}
-
-
-static int
-free_cases(void **state)
-{
-    json_decref(cases);
-    return 0;
-}
-
-
 int
 main(int argc, char **argv)
 {
-    static char  buf[4096];
-    const char  *dir;
-
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eval_condition_cases),
     };
 
-    /* argv[1], else $MKT_TESTS_DIR, else the path from the repo root where
-     * `make unit` runs the tests */
-    dir = getenv("MKT_TESTS_DIR");
-
-    if (argc > 1) {
-        cases_path = argv[1];
-
-    } else if (dir != NULL && dir[0] != '\0') {
-        if (snprintf(buf, sizeof(buf), "%s/%s", dir, CASES_REL)
-            >= (int) sizeof(buf))
-        {
-            fprintf(stderr, "MKT_TESTS_DIR is too long\n");
-            return 1;
-        }
-        cases_path = buf;
-
-    } else {
-        cases_path = "tests/" CASES_REL;
-    }
-
-    return cmocka_run_group_tests_name("growthbook conformance: conditions",
-                                       tests, load_cases, free_cases);
+    return gb_run(argc, argv, "growthbook conformance: conditions", tests,
+                  sizeof(tests) / sizeof(tests[0]));
 }

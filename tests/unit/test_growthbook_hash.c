@@ -15,7 +15,7 @@
 
 #include "hash.h"
 
-#define CASES_REL  "conformance/growthbook/cases.json"
+#include "gb_cases.h"
 
 /* Upstream's json.test.ts checks hash() exactly and floors ranges and
  * weights to 8 decimals; this is as strict and tolerates only the last bits
@@ -27,29 +27,10 @@
 #define MAX_VARIATIONS  64
 
 
-static const char  *cases_path;
-static json_t      *cases;
-
-
 static int
 same_float(double got, double want)
 {
     return fabs(got - want) < EPSILON;
-}
-
-
-/* The array of one section, failing the test if it is absent or empty. */
-static json_t *
-section(const char *name)
-{
-    json_t  *s;
-
-    s = json_object_get(cases, name);
-    if (!json_is_array(s) || json_array_size(s) == 0) {
-        fail_msg("%s: section \"%s\" is missing or empty", cases_path, name);
-    }
-
-    return s;
 }
 
 
@@ -355,37 +336,9 @@ test_get_equal_weights_cases(void **state)
 }
 
 
-static int
-load_cases(void **state)
-{
-    json_error_t  err;
-
-    cases = json_load_file(cases_path, 0, &err);
-    if (cases == NULL) {
-        fprintf(stderr, "%s:%d:%d: %s\n", cases_path, err.line, err.column,
-                err.text);
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static int
-free_cases(void **state)
-{
-    json_decref(cases);
-    cases = NULL;
-    return 0;
-}
-
-
 int
 main(int argc, char **argv)
 {
-    static char  buf[4096];
-    const char  *dir;
-
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_cases),
         cmocka_unit_test(test_get_bucket_range_cases),
@@ -394,26 +347,6 @@ main(int argc, char **argv)
         cmocka_unit_test(test_get_equal_weights_cases),
     };
 
-    /* argv[1], else $MKT_TESTS_DIR, else the path from the repo root where
-     * `make unit` runs the tests */
-    dir = getenv("MKT_TESTS_DIR");
-
-    if (argc > 1) {
-        cases_path = argv[1];
-
-    } else if (dir != NULL && dir[0] != '\0') {
-        if (snprintf(buf, sizeof(buf), "%s/%s", dir, CASES_REL)
-            >= (int) sizeof(buf))
-        {
-            fprintf(stderr, "MKT_TESTS_DIR is too long\n");
-            return 1;
-        }
-        cases_path = buf;
-
-    } else {
-        cases_path = "tests/" CASES_REL;
-    }
-
-    return cmocka_run_group_tests_name("growthbook conformance", tests,
-                                       load_cases, free_cases);
+    return gb_run(argc, argv, "growthbook conformance", tests,
+                  sizeof(tests) / sizeof(tests[0]));
 }
