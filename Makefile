@@ -62,7 +62,7 @@ UNIT_BIN      := $(UNIT_C:tests/unit/%.c=$(BUILD)/plain/tests/%)
 ASAN_UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
 .PHONY: all deps module lib cli test unit integration asan asan-unit \
-	asan-integration demo bench clean distclean
+	asan-integration fuzz fuzz-regress demo bench clean distclean
 
 all: module lib cli
 
@@ -156,7 +156,9 @@ module: deps $(BUILD)/plain/nginx/Makefile
 # make asan: nginx itself and the module built with ASan/UBSan, then the same
 # unit and integration suites.
 ASAN_NGINX := $(BUILD)/asan/nginx/objs/nginx
-ASAN_ENV   := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+# detect_odr_violation=0: every nginx module .so defines ngx_module_names
+# and ngx_modules for dlsym(), as the nginx binary does, by design.
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_odr_violation=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/asan/ubsan.supp
 
 asan-build: deps $(BUILD)/asan/nginx/Makefile
@@ -165,7 +167,15 @@ asan-build: deps $(BUILD)/asan/nginx/Makefile
 
 # --- tests ------------------------------------------------------------------
 
-test: unit integration
+test: unit integration fuzz-regress
+
+# libFuzzer targets (clang, ASan+UBSan): replay the checked-in corpora, or
+# fuzz each target for FUZZ_SECONDS (60); see tests/fuzz/README.md
+fuzz-regress: deps
+	tests/fuzz/run.sh regress
+
+fuzz: deps
+	tests/fuzz/run.sh fuzz
 
 unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

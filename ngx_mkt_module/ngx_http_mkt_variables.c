@@ -116,7 +116,9 @@ ngx_http_mkt_variable_uid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    ngx_http_mkt_var_set(v, ctx->uid.data, ctx->uid.len);
+    /* never a NULL pointer, even empty: nginx copies values with memcpy() */
+    ngx_http_mkt_var_set(v, ctx->uid.len ? ctx->uid.data : (u_char *) "",
+                         ctx->uid.len);
     return NGX_OK;
 }
 

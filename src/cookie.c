@@ -7,6 +7,7 @@
 #include "random.h"
 
 #define ISSUED_MAX_DIGITS  8       /* base36 "zzzzzzzz" is year 91000 */
+#define ISSUED_LIMIT       2821109907456LL     /* 36^8 */
 #define VID_BYTES          16
 
 
@@ -49,7 +50,8 @@ mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out)
 {
     char  *p = out;
 
-    if (v->issued < 0) {
+    /* what the decoder accepts: 1 to 8 base36 digits, not zero */
+    if (v->issued <= 0 || v->issued >= ISSUED_LIMIT) {
         return 0;
     }
 
@@ -153,7 +155,7 @@ mkt_vcookie_decode(mkt_hmac_t *h, const char *in, size_t len, int64_t now,
         }
     }
 
-    if (issued > now + MKT_COOKIE_SKEW) {
+    if (issued - MKT_COOKIE_SKEW > now) {
         return MKT_COOKIE_FUTURE;
     }
 

@@ -73,6 +73,33 @@ test_encode_without_secret_is_unsigned(void **state)
 
 
 static void
+test_encode_refuses_issue_times_decode_would_reject(void **state)
+{
+    char           out[MKT_VCOOKIE_MAX];
+    mkt_visitor_t  v;
+
+    memcpy(v.vid, VID0, MKT_VID_LEN);
+    v.issued = 0;
+    assert_int_equal(mkt_vcookie_encode(*state, &v, out), 0);
+    v.issued = 2821109907456LL;                 /* 36^8: nine digits */
+    assert_int_equal(mkt_vcookie_encode(*state, &v, out), 0);
+    v.issued = 2821109907455LL;                 /* "zzzzzzzz" */
+    assert_int_equal(mkt_vcookie_encode(*state, &v, out),
+                     2 + 22 + 1 + 8 + 1 + 16);
+}
+
+
+static void
+test_decode_does_not_overflow_at_the_end_of_time(void **state)
+{
+    mkt_visitor_t  v;
+
+    assert_int_equal(mkt_vcookie_decode(*state, GOOD, strlen(GOOD),
+                                        INT64_MAX, &v), MKT_COOKIE_OK);
+}
+
+
+static void
 test_decode_accepts_a_good_cookie(void **state)
 {
     mkt_visitor_t  v;
@@ -335,6 +362,8 @@ main(void)
         cmocka_unit_test(
             test_encode_produces_version_vid_base36_issue_time_and_signature),
         cmocka_unit_test(test_encode_without_secret_is_unsigned),
+        cmocka_unit_test(test_encode_refuses_issue_times_decode_would_reject),
+        cmocka_unit_test(test_decode_does_not_overflow_at_the_end_of_time),
         cmocka_unit_test(test_decode_accepts_a_good_cookie),
         cmocka_unit_test(test_decode_rejects_a_tampered_vid),
         cmocka_unit_test(test_decode_rejects_a_tampered_issue_time),
