@@ -151,7 +151,9 @@ $(eval $(call nginx_tree,asan,$(NGINX_ASAN_SRC),$(NGINX_ASAN_SRC)/configure,\
 module: deps $(BUILD)/plain/nginx/Makefile
 	$(MAKE) -C $(BUILD)/plain/nginx -j$(JOBS) -f objs/Makefile modules
 	@mkdir -p $(OBJS)
-	cp $(BUILD)/plain/nginx/objs/ngx_http_mkt_module.so $(MODULE)
+	@# rename, not overwrite: a running nginx has the old file mapped
+	cp $(BUILD)/plain/nginx/objs/ngx_http_mkt_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 # make asan: nginx itself and the module built with ASan/UBSan, then the same
 # unit and integration suites.
@@ -198,7 +200,7 @@ asan-integration: asan-build
 demo: all
 	conf.d/demo.sh $(CURDIR)/$(MODULE)
 
-bench: all
+bench: module
 	tests/bench/run.sh
 
 clean:

@@ -1,0 +1,13 @@
+-- wrk script for tests/bench/run.sh: at the end of a run, print one
+-- machine-readable line (latencies in microseconds) for run.sh to parse.
+
+function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format(
+        "BENCH_RESULT requests=%d duration_us=%d rps=%.1f p50_us=%d " ..
+        "p99_us=%d errors_status=%d errors_socket=%d\n",
+        summary.requests, summary.duration,
+        summary.requests / (summary.duration / 1e6),
+        latency:percentile(50), latency:percentile(99),
+        e.status, e.connect + e.read + e.write + e.timeout))
+end
