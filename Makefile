@@ -2,6 +2,7 @@
 # run the tests.  `make demo` and `make test` are all a newcomer needs.
 
 SHELL      := /bin/bash
+.DEFAULT_GOAL := all
 CC         ?= cc
 NGINX_SRC  ?= /usr/share/nginx/src
 NGINX_BIN  ?= /usr/sbin/nginx
@@ -35,7 +36,7 @@ MKT_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
 SRC_C      := $(filter-out src/cli/%,$(wildcard src/*.c))
 CLI_C      := $(wildcard src/cli/*.c)
 UNIT_C     := $(wildcard tests/unit/test_*.c)
-GLUE_C     := $(wildcard ngx_mkt_module/*.c ngx_mkt_module/*.h)
+GLUE_C     := $(wildcard ngx_mkt_module/*.c ngx_mkt_module/*.h src/*.h)
 
 # Objects of one flavour (plain or asan) live in $(BUILD)/<flavour>/.
 define core_rules
@@ -102,12 +103,13 @@ NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
 NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 
 define nginx_tree
-$(BUILD)/$(1)/srclist: FORCE
-	@mkdir -p $$(@D)
-	@echo "$(SRC_C) $(GLUE_C)" | cmp -s - $$@ || \
-		echo "$(SRC_C) $(GLUE_C)" > $$@
+# srclist is rewritten (here, as the Makefile is read) only when the list
+# of sources changes, so that only a new or removed file reconfigures.
+$$(shell mkdir -p $(BUILD)/$(1); \
+	echo "$(SRC_C) $(GLUE_C)" | cmp -s - $(BUILD)/$(1)/srclist || \
+	echo "$(SRC_C) $(GLUE_C)" > $(BUILD)/$(1)/srclist)
 
-$(BUILD)/$(1)/nginx/Makefile: config $(BUILD)/$(1)/srclist $(3)
+$(BUILD)/$(1)/nginx/objs/Makefile: config $(BUILD)/$(1)/srclist $(3)
 	rm -rf $(BUILD)/$(1)/nginx
 	cp -a $(2)/. $(BUILD)/$(1)/nginx
 	cd $(BUILD)/$(1)/nginx && flags=(--with-compat); \
@@ -120,7 +122,6 @@ $(BUILD)/$(1)/nginx/Makefile: config $(BUILD)/$(1)/srclist $(3)
 	|| { tail -30 configure.log; exit 1; }
 endef
 
-FORCE:
 
 # nginx-dev ships headers only; the ASan nginx is built from the upstream
 # tarball of the installed version, taken from Debian's archive.
@@ -148,7 +149,7 @@ NGX_ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 $(eval $(call nginx_tree,asan,$(NGINX_ASAN_SRC),$(NGINX_ASAN_SRC)/configure,\
 	$(NGX_ASAN_FLAGS)))
 
-module: deps $(BUILD)/plain/nginx/Makefile
+module: deps $(BUILD)/plain/nginx/objs/Makefile
 	$(MAKE) -C $(BUILD)/plain/nginx -j$(JOBS) -f objs/Makefile modules
 	@mkdir -p $(OBJS)
 	@# rename, not overwrite: a running nginx has the old file mapped
@@ -163,7 +164,7 @@ ASAN_NGINX := $(BUILD)/asan/nginx/objs/nginx
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_odr_violation=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/asan/ubsan.supp
 
-asan-build: deps $(BUILD)/asan/nginx/Makefile
+asan-build: deps $(BUILD)/asan/nginx/objs/Makefile
 	$(MAKE) -C $(BUILD)/asan/nginx -j$(JOBS) -f objs/Makefile \
 		binary modules
 

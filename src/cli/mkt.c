@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "cookie.h"
 #include "hmac.h"
 
@@ -25,6 +26,9 @@ static const mkt_cli_command_t  commands[] = {
     { "cookie", cmd_cookie,
       "cookie (--secret S | --secret-file F | --unsigned) [--now T] VALUE\n"
       "        decode and verify a visitor cookie value (exit 1 if bad)" },
+    { "lint", mkt_cli_lint, MKT_CLI_LINT_USAGE },
+    { "explain", mkt_cli_explain, MKT_CLI_EXPLAIN_USAGE },
+    { "eval", mkt_cli_eval, MKT_CLI_EVAL_USAGE },
     { "version", cmd_version, "version\n        print the version" },
     { "help", cmd_help, "help\n        this text" },
 };

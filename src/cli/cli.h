@@ -1,0 +1,32 @@
+/* The experiment commands of the mkt tool (lint, explain, eval), each an
+ * entry of the command table in mkt.c. */
+#ifndef MKT_CLI_H
+#define MKT_CLI_H
+
+#include "config.h"
+
+#define MKT_CLI_LINT_USAGE                                                    \
+    "lint FILE\n"                                                             \
+    "        check an experiments file as nginx -t does (exit 1 on error)"
+
+#define MKT_CLI_EXPLAIN_USAGE                                                 \
+    "explain FILE [--attr K=V]... [--attr-json K=JSON]... [--host H]\n"       \
+    "        [--path P] [--now T] [--force KEY:VAR]... [--sticky VALUE]\n"     \
+    "        [--json]\n"                                                      \
+    "        which experiments and slots a request gets, and why"
+
+#define MKT_CLI_EVAL_USAGE                                                    \
+    "eval FILE|-\n"                                                           \
+    "        GrowthBook {\"context\":...,\"experiment\":...} lines on stdin,\n"\
+    "        one {\"value\",\"inExperiment\",\"hashUsed\",\"variationId\"} "    \
+    "line out"
+
+int mkt_cli_lint(int argc, char **argv);
+int mkt_cli_explain(int argc, char **argv);
+int mkt_cli_eval(int argc, char **argv);
+
+/* Loads a config, printing its warnings and errors to stderr as
+ * "warning: ..." and "error: ..." lines.  NULL on error. */
+mkt_config_t *mkt_cli_load_config(const char *path, unsigned *warnings);
+
+#endif

@@ -1,0 +1,647 @@
+/* The experiment engine (experiment.h): GrowthBook's run() for the
+ * bucketing, wrapped in the config file's lifecycle. */
+#include <string.h>
+
+#include "b64url.h"
+#include "condition_js.h"
+#include "config_int.h"
+#include "experiment.h"
+
+#define FNV64_INIT   0xcbf29ce484222325ull
+#define FNV64_PRIME  0x100000001b3ull
+#define HOLDOUT_HASH_VERSION  2
+
+static const char *const  reason_names[] = {
+    "assigned", "sticky", "forced", "stopped_winner", "draft", "not_started",
+    "ended", "host_mismatch", "path_mismatch", "condition_false", "holdout",
+    "namespace", "filtered", "coverage", "no_hash_attribute",
+    "bucket_version", "hash_version", "inactive"
+};
+
+
+const char *
+mkt_reason_name(mkt_reason_e r)
+{
+    return (unsigned) r < MKT_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+
+/* attributes[name], else the dotted path name through nested objects */
+static const mkt_val_t *
+attribute(const mkt_val_t *attrs, const char *name, size_t len)
+{
+    size_t            i, s;
+    const mkt_val_t  *v;
+
+    v = mkt_val_get(attrs, name, len);
+    if (v != NULL || memchr(name, '.', len) == NULL) {
+        return v;
+    }
+
+    v = attrs;
+    for (s = 0, i = 0; i <= len && v != NULL; i++) {
+        if (i == len || name[i] == '.') {
+            v = mkt_val_get(v, name + s, i - s);
+            s = i + 1;
+        }
+    }
+    return v;
+}
+
+
+/* GrowthBook's `attributes[name] || ""` as the string hash() gets. */
+static const char *
+hash_string(const mkt_val_t *v, char *buf, size_t *len)
+{
+    size_t  n;
+
+    if (v == NULL || !mkt_js_truthy(v)) {
+        return NULL;
+    }
+    if (v->type == MKT_VAL_STRING) {
+        *len = v->len;
+        return v->u.str;
+    }
+    n = mkt_js_string_of(v, buf, MKT_HASH_VALUE_MAX);
+    if (n == (size_t) -1 || n == 0) {       /* [] == "" in JavaScript */
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+
+const char *
+mkt_experiment_hash_value(const mkt_experiment_t *e, const mkt_val_t *attrs,
+    char buf[MKT_HASH_VALUE_MAX], size_t *len, int *fallback)
+{
+    const char  *s;
+
+    *fallback = 0;
+    s = hash_string(attribute(attrs, e->hash_attribute.data,
+                              e->hash_attribute.len), buf, len);
+    if (s == NULL && e->fallback_attribute.len) {
+        s = hash_string(attribute(attrs, e->fallback_attribute.data,
+                                  e->fallback_attribute.len), buf, len);
+        *fallback = s != NULL;
+    }
+    return s;
+}
+
+
+/* GrowthBook isFilteredOut() */
+static int
+filtered_out(const mkt_experiment_t *e, const mkt_val_t *attrs)
+{
+    char                 buf[MKT_HASH_VALUE_MAX];
+    size_t               i, len;
+    const char          *v;
+    const mkt_filter_t  *f;
+
+    for (i = 0; i < e->nfilters; i++) {
+        f = &e->filters[i];
+        v = hash_string(attribute(attrs, f->attribute.data, f->attribute.len),
+                        buf, &len);
+        if (v == NULL
+            || !mkt_filter_passes(f->seed.data, f->seed.len, v, len,
+                                  f->hash_version, f->ranges, f->nranges))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+static int
+out(mkt_exp_result_t *r, mkt_reason_e reason)
+{
+    r->reason = reason;
+    r->variation = -1;
+    r->hash_used = 0;
+    r->sticky = 0;
+    r->exposure = 0;
+    return -1;
+}
+
+
+int
+mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
+    mkt_sticky_t *sticky, mkt_exp_result_t *r)
+{
+    char                       buf[MKT_HASH_VALUE_MAX];
+    int                        fallback, assigned, found, blocked;
+    size_t                     len;
+    double                     n;
+    const char                *hv;
+    const mkt_sticky_entry_t  *st;
+
+    r->variation = -1;
+    r->bucket = -1;
+    r->hash_value = NULL;
+    r->hash_value_len = 0;
+    r->hash_used = r->sticky = r->forced = r->exposure = r->fallback = 0;
+
+    if (e->nvariations < 2) {
+        return out(r, MKT_REASON_INACTIVE);
+    }
+
+    hv = mkt_experiment_hash_value(e, attrs, buf, &len, &fallback);
+    if (hv == NULL) {
+        return out(r, MKT_REASON_NO_HASH_ATTRIBUTE);
+    }
+    r->fallback = (unsigned) fallback;
+    if (hv != buf) {
+        r->hash_value = hv;
+        r->hash_value_len = len;
+    }
+
+    /* sticky bucketing: config experiments only (they have names) */
+    found = 0;
+    blocked = 0;
+    st = NULL;
+    if (sticky != NULL && e->variations != NULL) {
+        st = mkt_sticky_find(sticky, e->sticky_id);
+        if (st != NULL) {
+            if (st->bucket_version < e->min_bucket_version) {
+                blocked = 1;
+            } else if (st->bucket_version == e->bucket_version
+                       && st->variation < e->nvariations)
+            {
+                found = 1;
+            }
+        }
+    }
+
+    if (!found) {
+        if (e->nfilters) {
+            if (filtered_out(e, attrs)) {
+                return out(r, MKT_REASON_FILTERED);
+            }
+        } else if (e->has_namespace
+                   && !mkt_in_namespace(hv, len, e->ns.data, e->ns.len,
+                                        e->ns_start, e->ns_end))
+        {
+            return out(r, MKT_REASON_NAMESPACE);
+        }
+    }
+
+    if (e->condition != NULL && !mkt_cond_eval(e->condition, attrs)) {
+        return out(r, MKT_REASON_CONDITION_FALSE);
+    }
+
+    n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+    if (n < 0) {
+        return out(r, MKT_REASON_HASH_VERSION);
+    }
+    r->bucket = n;
+
+    if (blocked) {
+        return out(r, MKT_REASON_BUCKET_VERSION);
+    }
+
+    assigned = found ? st->variation
+                     : mkt_choose_variation(n, e->buckets, e->nvariations);
+    if (assigned < 0) {
+        return out(r, MKT_REASON_COVERAGE);
+    }
+
+    r->variation = assigned;
+    r->reason = found ? MKT_REASON_STICKY : MKT_REASON_ASSIGNED;
+    r->hash_used = 1;
+    r->sticky = (unsigned) found;
+    r->exposure = 1;
+
+    if (sticky != NULL && e->variations != NULL && !found) {
+        mkt_sticky_set(sticky, e->sticky_id, e->bucket_version,
+                       (unsigned) assigned);
+    }
+
+    return assigned;
+}
+
+
+int
+mkt_holdout_contains(const mkt_config_t *cfg, const mkt_val_t *attrs)
+{
+    char         buf[MKT_HASH_VALUE_MAX];
+    size_t       len;
+    const char  *id;
+
+    if (!cfg->has_holdout) {
+        return 0;
+    }
+    id = hash_string(attribute(attrs, "id", 2), buf, &len);
+    if (id == NULL) {
+        return 0;
+    }
+    return mkt_hash(cfg->holdout.key.data, cfg->holdout.key.len, id, len,
+                    HOLDOUT_HASH_VERSION) < cfg->holdout.coverage;
+}
+
+
+static int
+host_matches(const mkt_experiment_t *e, const char *host, size_t len)
+{
+    size_t  i, k;
+    char    c;
+
+    if (e->nhosts == 0) {
+        return 1;
+    }
+    for (i = 0; i < e->nhosts; i++) {
+        if (e->hosts[i].len != len) {
+            continue;
+        }
+        for (k = 0; k < len; k++) {
+            c = host[k];
+            if (c >= 'A' && c <= 'Z') {
+                c = (char) (c - 'A' + 'a');
+            }
+            if (c != e->hosts[i].data[k]) {
+                break;
+            }
+        }
+        if (k == len) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+static void
+eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
+    int *holdout, mkt_exp_result_t *r)
+{
+    size_t                   k;
+    const mkt_experiment_t  *e = &cfg->exps[i];
+
+    memset(r, 0, sizeof(*r));
+    r->exp = i;
+    r->variation = -1;
+    r->bucket = -1;
+
+    if (!host_matches(e, req->host, req->host_len)) {
+        r->reason = MKT_REASON_HOST_MISMATCH;
+        return;
+    }
+    if (!mkt_cfg_path_matches(e, req->path ? req->path : "",
+                              req->path ? req->path_len : 0))
+    {
+        r->reason = MKT_REASON_PATH_MISMATCH;
+        return;
+    }
+
+    /* QA forcing previews any status, schedule, audience and traffic,
+     * but only where the experiment applies (host, path) */
+    for (k = 0; k < req->nforced; k++) {
+        if (req->forced[k].exp == i
+            && req->forced[k].variation < e->nvariations)
+        {
+            r->variation = (int) req->forced[k].variation;
+            r->reason = MKT_REASON_FORCED;
+            r->forced = 1;
+            return;
+        }
+    }
+
+    if (e->status == MKT_EXP_DRAFT) {
+        r->reason = MKT_REASON_DRAFT;
+        return;
+    }
+
+    if (e->status == MKT_EXP_RUNNING) {
+        if (req->now < e->start) {
+            r->reason = MKT_REASON_NOT_STARTED;
+            return;
+        }
+        if (req->now >= e->end) {
+            r->reason = MKT_REASON_ENDED;
+            return;
+        }
+    }
+
+    if (*holdout < 0) {
+        *holdout = mkt_holdout_contains(cfg, req->attributes);
+    }
+
+    if (e->status == MKT_EXP_STOPPED) {
+        /* the winner for the experiment's audience, whenever it ran */
+        if (e->condition != NULL
+            && !mkt_cond_eval(e->condition, req->attributes))
+        {
+            r->reason = MKT_REASON_CONDITION_FALSE;
+        } else if (*holdout) {
+            r->reason = MKT_REASON_HOLDOUT;
+        } else {
+            r->variation = e->winner;
+            r->reason = MKT_REASON_STOPPED_WINNER;
+        }
+        return;
+    }
+
+    if (*holdout) {
+        r->reason = MKT_REASON_HOLDOUT;
+        return;
+    }
+
+    (void) mkt_experiment_run(e, req->attributes, req->sticky, r);
+}
+
+
+typedef struct {
+    mkt_exp_result_t  *out;
+    size_t             n;
+} gather_t;
+
+
+static void
+gather(void *data, uint32_t i)
+{
+    gather_t  *g = data;
+
+    g->out[g->n++].exp = i;
+}
+
+
+/* Heapsort of the gathered indices (only .exp is set yet): in place and
+ * allocation-free, where glibc's qsort() may malloc a merge buffer. */
+static void
+sift_down(mkt_exp_result_t *a, size_t root, size_t n)
+{
+    size_t    child;
+    uint32_t  t;
+
+    while ((child = 2 * root + 1) < n) {
+        if (child + 1 < n && a[child + 1].exp > a[child].exp) {
+            child++;
+        }
+        if (a[root].exp >= a[child].exp) {
+            return;
+        }
+        t = a[root].exp;
+        a[root].exp = a[child].exp;
+        a[child].exp = t;
+        root = child;
+    }
+}
+
+
+static void
+sort_by_exp(mkt_exp_result_t *a, size_t n)
+{
+    size_t    i;
+    uint32_t  t;
+
+    for (i = n / 2; i > 0; i--) {
+        sift_down(a, i - 1, n);
+    }
+    for (i = n; i > 1; i--) {
+        t = a[0].exp;
+        a[0].exp = a[i - 1].exp;
+        a[i - 1].exp = t;
+        sift_down(a, 0, i - 1);
+    }
+}
+
+
+size_t
+mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
+    mkt_exp_result_t *out)
+{
+    int       holdout;
+    size_t    i;
+    gather_t  g;
+
+    g.out = out;
+    g.n = 0;
+
+    if (req->all) {
+        for (i = 0; i < cfg->nexps; i++) {
+            out[i].exp = (uint32_t) i;
+        }
+        g.n = cfg->nexps;
+
+    } else {
+        mkt_config_candidates(cfg, req->host, req->host_len, req->path,
+                              req->path_len, gather, &g);
+        sort_by_exp(out, g.n);
+    }
+
+    holdout = -1;
+    for (i = 0; i < g.n; i++) {
+        eval_one(cfg, req, out[i].exp, &holdout, &out[i]);
+    }
+
+    return g.n;
+}
+
+
+const mkt_exp_result_t *
+mkt_experiments_find(const mkt_exp_result_t *res, size_t n, uint32_t exp)
+{
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = n;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (res[mid].exp < exp) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && res[lo].exp == exp ? &res[lo] : NULL;
+}
+
+
+size_t
+mkt_experiments_format(const mkt_config_t *cfg, const mkt_exp_result_t *res,
+    size_t n, char *out, size_t cap)
+{
+    size_t                   i, len, need;
+    const mkt_str_t         *v;
+    const mkt_experiment_t  *e;
+
+    len = 0;
+    for (i = 0; i < n; i++) {
+        if (res[i].variation < 0 || res[i].exp >= cfg->nexps) {
+            continue;
+        }
+        e = &cfg->exps[res[i].exp];
+        v = &e->variations[res[i].variation];
+        need = (len ? 1 : 0) + e->key.len + 1 + v->len;
+        if (len + need > cap) {
+            break;
+        }
+        if (len) {
+            out[len++] = ',';
+        }
+        memcpy(out + len, e->key.data, e->key.len);
+        len += e->key.len;
+        out[len++] = ':';
+        memcpy(out + len, v->data, v->len);
+        len += v->len;
+    }
+    return len;
+}
+
+
+static uint64_t
+fnv64(uint64_t h, const char *s, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char) s[i]) * FNV64_PRIME;
+    }
+    return h;
+}
+
+
+size_t
+mkt_experiments_cache_key(const mkt_config_t *cfg,
+    const mkt_exp_result_t *res, size_t n, char *out)
+{
+    size_t                   i, count;
+    uint64_t                 h;
+    unsigned char            raw[8];
+    const mkt_experiment_t  *e;
+    const mkt_str_t         *v;
+
+    h = FNV64_INIT;
+    count = 0;
+
+    for (i = 0; i < n; i++) {
+        if (res[i].variation < 0 || res[i].exp >= cfg->nexps) {
+            continue;
+        }
+        e = &cfg->exps[res[i].exp];
+        v = &e->variations[res[i].variation];
+        /* NUL never occurs in keys and names: the pairs cannot blur */
+        h = fnv64(h, e->key.data, e->key.len + 1);
+        h = fnv64(h, v->data, v->len);
+        h = fnv64(h, "", 1);
+        count++;
+    }
+
+    if (count == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < 8; i++) {
+        raw[i] = (unsigned char) (h >> (56 - 8 * i));
+    }
+    return mkt_b64url_encode(out, raw, sizeof(raw));
+}
+
+
+static int
+parse_index(const char *s, size_t len, size_t *out)
+{
+    size_t  i, v;
+
+    if (len == 0 || len > 3 || (len > 1 && s[0] == '0')) {
+        return 0;
+    }
+    v = 0;
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (size_t) (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+
+static void
+force_pair(const mkt_config_t *cfg, const char *key, size_t klen,
+    const char *var, size_t vlen, mkt_force_t *out, size_t *n)
+{
+    int                      k;
+    size_t                   v, j;
+    const mkt_experiment_t  *e;
+
+    k = mkt_config_find_experiment(cfg, key, klen);
+    if (k < 0) {
+        return;
+    }
+    e = &cfg->exps[k];
+
+    for (v = 0; v < e->nvariations; v++) {
+        if (e->variations[v].len == vlen
+            && memcmp(e->variations[v].data, var, vlen) == 0)
+        {
+            break;
+        }
+    }
+    if (v == e->nvariations
+        && (!parse_index(var, vlen, &v) || v >= e->nvariations))
+    {
+        return;
+    }
+
+    /* a later pair for the same experiment wins */
+    for (j = 0; j < *n; j++) {
+        if (out[j].exp == (uint32_t) k) {
+            out[j].variation = (uint32_t) v;
+            return;
+        }
+    }
+    if (*n < MKT_FORCE_MAX) {
+        out[*n].exp = (uint32_t) k;
+        out[*n].variation = (uint32_t) v;
+        (*n)++;
+    }
+}
+
+
+size_t
+mkt_force_parse(const mkt_config_t *cfg, const char *s, size_t len,
+    mkt_force_t out[MKT_FORCE_MAX])
+{
+    char         buf[MKT_FORCE_INPUT_MAX];
+    size_t       i, o, n, start;
+    const char  *colon;
+
+    if (len > MKT_FORCE_INPUT_MAX) {
+        len = MKT_FORCE_INPUT_MAX;
+    }
+
+    /* %3A and %2C as ":" and "," when the caller did not decode */
+    for (i = 0, o = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && s[i + 1] == '3'
+            && (s[i + 2] | 0x20) == 'a')
+        {
+            buf[o++] = ':';
+            i += 2;
+        } else if (s[i] == '%' && i + 2 < len && s[i + 1] == '2'
+                   && (s[i + 2] | 0x20) == 'c')
+        {
+            buf[o++] = ',';
+            i += 2;
+        } else {
+            buf[o++] = s[i];
+        }
+    }
+
+    n = 0;
+    start = 0;
+    for (i = 0; i <= o; i++) {
+        if (i < o && buf[i] != ',') {
+            continue;
+        }
+        colon = memchr(buf + start, ':', i - start);
+        if (colon != NULL) {
+            force_pair(cfg, buf + start, (size_t) (colon - buf) - start,
+                       colon + 1, i - (size_t) (colon - buf) - 1, out, &n);
+        }
+        start = i + 1;
+    }
+
+    return n;
+}

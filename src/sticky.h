@@ -1,0 +1,86 @@
+/* The signed sticky-bucket cookie "_mkt_sb" (DESIGN.md section 6): the
+ * variation each experiment gave this browser, under which bucketVersion,
+ * and (M5) the day of its last exposure event. */
+#ifndef MKT_STICKY_H
+#define MKT_STICKY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "cookie.h"
+#include "hmac.h"
+
+#define MKT_STICKY_COOKIE       "_mkt_sb"
+#define MKT_STICKY_MAX          200     /* entries; the oldest go first */
+#define MKT_STICKY_COOKIE_MAX   3072    /* bytes of a value, either way */
+#define MKT_STICKY_DAY_MAX      46655   /* 3 base36 digits: year 2097 */
+#define MKT_STICKY_TABLE        512     /* id hash slots (internal) */
+
+/*
+ * Value: "s1." ENTRY *("-" ENTRY) "." SIG, where SIG signs all before the
+ * last dot as in the visitor cookie and ENTRY, lowercase base36, is
+ *   ID   6 digits   the experiment's sticky_id (fnv32a(key) % 36^6)
+ *   VAR  1 digit    variation index (< MKT_EXP_VARIATIONS_MAX)
+ *   DAY  3 digits   day (unix days) of the last exposure, "000": none
+ *   BV   1-4 digits bucketVersion assigned under, no leading zero
+ * e.g. "s1.0k9x2a10000-3zz01b0ju72.SIG" (~15 bytes an entry).  Entries are
+ * oldest first, each id once.  Every state has exactly one encoding.
+ */
+typedef struct {
+    uint32_t    id;
+    uint32_t    bucket_version;
+    uint16_t    day;
+    uint8_t     variation;
+} mkt_sticky_entry_t;
+
+typedef struct {
+    size_t              n;
+    int                 changed;        /* since decode/init: re-send it */
+    mkt_sticky_entry_t  e[MKT_STICKY_MAX];
+    uint16_t            table[MKT_STICKY_TABLE];    /* index + 1 */
+} mkt_sticky_t;
+
+/* An empty state (no cookie). */
+void mkt_sticky_init(mkt_sticky_t *st);
+
+/*
+ * Parses and verifies a cookie value into st.  Strict: anything not in
+ * the grammar above is MKT_COOKIE_MALFORMED, over MKT_STICKY_COOKIE_MAX
+ * bytes MKT_COOKIE_OVERSIZED; with a key a signature is required
+ * (MKT_COOKIE_UNSIGNED, MKT_COOKIE_BAD_SIGNATURE), without one it is
+ * accepted unverified.  On any failure st is left empty: the visitor is
+ * bucketed afresh (count the status for mkt_status).
+ */
+mkt_cookie_status_e mkt_sticky_decode(mkt_hmac_t *h, const char *in,
+    size_t len, mkt_sticky_t *st);
+
+/*
+ * Writes the cookie value for st into out (MKT_STICKY_COOKIE_MAX bytes)
+ * and its length to *len.  With cfg, entries of experiments no longer in
+ * the config are left out.  *len == 0: nothing left to store (expire the
+ * cookie if the request had one).  -1 if signing failed.
+ */
+int mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
+    const mkt_config_t *cfg, char *out, size_t *len);
+
+/* The entry of an experiment, or NULL. */
+const mkt_sticky_entry_t *mkt_sticky_find(const mkt_sticky_t *st,
+    uint32_t id);
+
+/*
+ * Stores an assignment as the newest entry (dropping the oldest when
+ * full).  Sets changed unless the same assignment was already stored, in
+ * which case nothing moves.
+ */
+void mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
+    unsigned variation);
+
+/*
+ * Exposure dedup (M5): 1 when the stored assignment of id has no
+ * exposure recorded on day (unix days): then day is recorded and changed
+ * set.  0 when already exposed that day or nothing is stored.
+ */
+int mkt_sticky_expose(mkt_sticky_t *st, uint32_t id, unsigned day);
+
+#endif

@@ -1,0 +1,959 @@
+/* Unit tests of src/experiment.c: every reason a request gets (or does not
+ * get) a variation, QA forcing, stopped winners, sticky buckets and bucket
+ * versions, distributions over synthetic ids, and the variable helpers.
+ * Expected hashes were computed with an independent Python FNV-1a. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "experiment.h"
+
+/*
+ * Counting allocations: glibc's malloc is wrapped (not under ASan, which
+ * owns malloc), so a test can show the request path allocates nothing.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNT_ALLOCS  0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNT_ALLOCS  0
+#endif
+#endif
+#ifndef COUNT_ALLOCS
+#define COUNT_ALLOCS  1
+#endif
+
+#if COUNT_ALLOCS
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+void *malloc(size_t n);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t n);
+
+static int     counting;
+static size_t  allocations;
+
+void *
+malloc(size_t n)
+{
+    allocations += counting;
+    return __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+    allocations += counting;
+    return __libc_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+    allocations += counting;
+    return __libc_realloc(p, n);
+}
+#endif
+
+#define S(lit)   lit, sizeof(lit) - 1
+#define NOW      1793491200             /* 2026-11-01T00:00:00Z */
+#define IDS      10000
+
+/* a config of one experiment "my-test" with the given extra fields */
+#define ONE(fields)                                                           \
+    "{\"experiments\": [{\"key\": \"my-test\", "                              \
+    "\"variations\": [\"v0\", \"v1\"]" fields "}]}"
+
+typedef struct {
+    mkt_val_pair_t  pairs[4];
+    mkt_val_t       obj;
+} attrs_t;
+
+
+static mkt_config_t *
+config(const char *json)
+{
+    mkt_config_t  *cfg;
+
+    cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
+    if (cfg == NULL) {
+        fail_msg("config does not load: %s", json);
+    }
+    return cfg;
+}
+
+
+static void
+pair(attrs_t *a, const char *key, const char *val)
+{
+    mkt_val_pair_t  *p = &a->pairs[a->obj.len++];
+
+    p->key = key;
+    p->key_len = strlen(key);
+    p->val = mkt_val_string(val, strlen(val));
+    a->obj.u.pairs = a->pairs;
+}
+
+
+static const mkt_val_t *
+with_id(attrs_t *a, const char *id)
+{
+    memset(a, 0, sizeof(*a));
+    a->obj = mkt_val_object(a->pairs, 0);
+    if (id != NULL) {
+        pair(a, "id", id);
+    }
+    return &a->obj;
+}
+
+
+typedef struct {
+    const mkt_val_t    *attrs;
+    const char         *host;
+    const char         *path;
+    int64_t             now;
+    mkt_sticky_t       *sticky;
+    const mkt_force_t  *forced;
+    size_t              nforced;
+} req_t;
+
+
+/* Every experiment of cfg for one request; returns result 0. */
+static mkt_exp_result_t
+decide(const mkt_config_t *cfg, const req_t *q, mkt_exp_result_t *all)
+{
+    mkt_exp_result_t  own[8];
+    mkt_request_t     r;
+
+    memset(&r, 0, sizeof(r));
+    r.attributes = q->attrs;
+    r.host = q->host ? q->host : "www.example.com";
+    r.host_len = strlen(r.host);
+    r.path = q->path ? q->path : "/";
+    r.path_len = strlen(r.path);
+    r.now = q->now ? q->now : NOW;
+    r.sticky = q->sticky;
+    r.forced = q->forced;
+    r.nforced = q->nforced;
+    r.all = 1;
+
+    if (all == NULL) {
+        assert_true(mkt_config_experiment_count(cfg) <= 8);
+        all = own;
+    }
+    assert_int_equal(mkt_experiments_eval(cfg, &r, all),
+                     mkt_config_experiment_count(cfg));
+    return all[0];
+}
+
+
+static mkt_exp_result_t
+decide_id(const char *json, const char *id)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  r;
+
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, id);
+    cfg = config(json);
+    r = decide(cfg, &q, NULL);
+    mkt_config_free(cfg);
+    return r;
+}
+
+
+/* --- reasons ------------------------------------------------------------ */
+
+static void
+test_assigned_by_hash_as_growthbook(void **state)
+{
+    mkt_exp_result_t  r;
+
+    /* GrowthBook "default weights - 1": hash("my-test", "1", 1) = 0.969 */
+    r = decide_id(ONE(""), "1");
+    assert_int_equal(r.variation, 1);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_true(r.hash_used && r.exposure && !r.sticky && !r.forced);
+    assert_true(r.bucket == 0.969);
+    assert_int_equal(r.hash_value_len, 1);
+    assert_memory_equal(r.hash_value, "1", 1);
+    assert_string_equal(mkt_reason_name(r.reason), "assigned");
+}
+
+
+static void
+test_draft_is_out(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(", \"status\": \"draft\""), "1");
+    assert_int_equal(r.variation, -1);
+    assert_int_equal(r.reason, MKT_REASON_DRAFT);
+}
+
+
+static void
+test_schedule_start_is_inclusive(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(", \"start\": \"2026-11-01T00:00:01Z\""), "1");
+    assert_int_equal(r.reason, MKT_REASON_NOT_STARTED);
+    r = decide_id(ONE(", \"start\": \"2026-11-01T00:00:00Z\""), "1");
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
+static void
+test_schedule_end_is_exclusive(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(", \"end\": \"2026-11-01T00:00:00Z\""), "1");
+    assert_int_equal(r.reason, MKT_REASON_ENDED);
+    assert_int_equal(r.variation, -1);
+    r = decide_id(ONE(", \"end\": \"2026-11-01T00:00:01Z\""), "1");
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
+static void
+test_host_and_path_must_match(void **state)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+
+    cfg = config(ONE(", \"match\": {\"host\": \"www.example.com\", "
+                     "\"path\": \"^/landing/\"}"));
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, "1");
+
+    q.path = "/landing/a";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_ASSIGNED);
+    q.host = "WWW.EXAMPLE.COM";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_ASSIGNED);
+    q.host = "shop.example.com";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_HOST_MISMATCH);
+    q.host = NULL;
+    q.path = "/shop";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_condition_false_is_out(void **state)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+
+    cfg = config(ONE(", \"condition\": {\"device\": \"mobile\"}"));
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, "1");
+    assert_int_equal(decide(cfg, &q, NULL).reason,
+                     MKT_REASON_CONDITION_FALSE);
+    pair(&a, "device", "mobile");
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_ASSIGNED);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_holdout_excludes_from_every_experiment(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id("{\"holdout\": {\"key\": \"h\", \"coverage\": 1},"
+                  "\"experiments\": [{\"key\": \"my-test\", "
+                  "\"variations\": [\"v0\", \"v1\"]}]}", "1");
+    assert_int_equal(r.reason, MKT_REASON_HOLDOUT);
+    r = decide_id("{\"holdout\": {\"key\": \"h\", \"coverage\": 0},"
+                  "\"experiments\": [{\"key\": \"my-test\", "
+                  "\"variations\": [\"v0\", \"v1\"]}]}", "1");
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
+static void
+test_namespace_excludes_ids_outside_its_range(void **state)
+{
+    mkt_exp_result_t  r;
+
+    /* GrowthBook inNamespace("1", ["namespace1", 0, 0.4]) is false */
+    r = decide_id(ONE(", \"namespace\": [\"namespace1\", 0, 0.4]"), "1");
+    assert_int_equal(r.reason, MKT_REASON_NAMESPACE);
+    r = decide_id(ONE(", \"namespace\": [\"namespace1\", 0.4, 1]"), "1");
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
+static void
+test_filters_exclude_as_growthbook(void **state)
+{
+    mkt_exp_result_t  r;
+
+    /* GrowthBook "Filtered, excluded": id hashes outside [0.6, 0.8) */
+    r = decide_id(ONE(", \"filters\": [{\"seed\": \"seed\", "
+                      "\"ranges\": [[0, 0.1], [0.2, 0.4]]}, "
+                      "{\"seed\": \"seed\", \"ranges\": [[0.6, 0.8]]}]"),
+                  "1");
+    assert_int_equal(r.reason, MKT_REASON_FILTERED);
+}
+
+
+static void
+test_coverage_excludes_with_the_bucket_known(void **state)
+{
+    mkt_exp_result_t  r;
+
+    /* GrowthBook "coverage - 1" */
+    r = decide_id(ONE(", \"coverage\": 0.4"), "1");
+    assert_int_equal(r.reason, MKT_REASON_COVERAGE);
+    assert_int_equal(r.variation, -1);
+    assert_true(r.bucket == 0.969);
+    assert_false(r.exposure);
+}
+
+
+static void
+test_no_hash_attribute_is_out(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(""), NULL);
+    assert_int_equal(r.reason, MKT_REASON_NO_HASH_ATTRIBUTE);
+    r = decide_id(ONE(""), "");
+    assert_int_equal(r.reason, MKT_REASON_NO_HASH_ATTRIBUTE);
+}
+
+
+static void
+test_fallback_attribute_hashes_when_the_first_is_missing(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(", \"hashAttribute\": \"uid\", "
+                      "\"fallbackAttribute\": \"id\""), "1");
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 1);
+    assert_true(r.fallback);
+}
+
+
+static void
+test_dotted_hash_attribute_reads_nested_objects(void **state)
+{
+    attrs_t           a, geo;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  r;
+
+    cfg = config(ONE(", \"hashAttribute\": \"geo.city\""));
+    memset(&q, 0, sizeof(q));
+    with_id(&geo, NULL);
+    pair(&geo, "city", "1");
+    q.attrs = with_id(&a, NULL);
+    a.pairs[0].key = "geo";
+    a.pairs[0].key_len = 3;
+    a.pairs[0].val = geo.obj;
+    a.obj.len = 1;
+    a.obj.u.pairs = a.pairs;
+
+    r = decide(cfg, &q, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_true(r.bucket == 0.969);
+    mkt_config_free(cfg);
+}
+
+
+/* --- forcing ------------------------------------------------------------ */
+
+static void
+test_forced_variation_wins_without_exposure_or_sticky(void **state)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_force_t       f[MKT_FORCE_MAX];
+    mkt_sticky_t      st;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  r;
+
+    cfg = config(ONE(", \"coverage\": 0"));
+    memset(&q, 0, sizeof(q));
+    mkt_sticky_init(&st);
+    q.attrs = with_id(&a, "1");
+    q.sticky = &st;
+    q.forced = f;
+    q.nforced = mkt_force_parse(cfg, S("my-test:v0"), f);
+    assert_int_equal(q.nforced, 1);
+
+    r = decide(cfg, &q, NULL);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(r.reason, MKT_REASON_FORCED);
+    assert_true(r.forced && !r.exposure && !r.hash_used);
+    assert_int_equal(st.n, 0);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_forcing_previews_a_draft_but_not_off_its_pages(void **state)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_force_t       f[MKT_FORCE_MAX];
+    mkt_config_t     *cfg;
+
+    cfg = config(ONE(", \"status\": \"draft\", \"match\": "
+                     "{\"path\": \"^/landing/\"}"));
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, "1");
+    q.forced = f;
+    q.nforced = mkt_force_parse(cfg, S("my-test:1"), f);
+
+    q.path = "/landing/";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_FORCED);
+    assert_int_equal(decide(cfg, &q, NULL).variation, 1);
+    q.path = "/";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_force_parse_reads_names_indexes_and_encoded_separators(void **state)
+{
+    mkt_force_t    f[MKT_FORCE_MAX];
+    mkt_config_t  *cfg;
+
+    cfg = config("{\"experiments\": ["
+                 "{\"key\": \"a\", \"variations\": [\"x\", \"y\"]},"
+                 "{\"key\": \"b-c\", \"variations\": [\"x\", \"y\", \"z\"]}"
+                 "]}");
+
+    assert_int_equal(mkt_force_parse(cfg, S("b-c:z,a:1"), f), 2);
+    assert_int_equal(f[0].exp, 1);
+    assert_int_equal(f[0].variation, 2);
+    assert_int_equal(f[1].exp, 0);
+    assert_int_equal(f[1].variation, 1);
+
+    assert_int_equal(mkt_force_parse(cfg, S("a%3Ay%2cb-c%3a0"), f), 2);
+    assert_int_equal(f[0].variation, 1);
+    assert_int_equal(f[1].variation, 0);
+
+    /* unknown experiments and variations are skipped; the last pair for
+     * an experiment wins */
+    assert_int_equal(mkt_force_parse(cfg, S("zz:x,a:q,a:5,a,:x,a:x,a:y"), f),
+                     1);
+    assert_int_equal(f[0].exp, 0);
+    assert_int_equal(f[0].variation, 1);
+    assert_int_equal(mkt_force_parse(cfg, S(""), f), 0);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_force_parse_is_bounded(void **state)
+{
+    char           in[2048], key[16];
+    size_t         n, i;
+    mkt_force_t    f[MKT_FORCE_MAX];
+    mkt_config_t  *cfg;
+    char           json[4096];
+
+    n = (size_t) sprintf(json, "{\"experiments\": [");
+    for (i = 0; i < 20; i++) {
+        n += (size_t) sprintf(json + n, "%s{\"key\": \"e%zu\", "
+                              "\"variations\": [\"x\", \"y\"]}",
+                              i ? "," : "", i);
+    }
+    strcpy(json + n, "]}");
+    cfg = config(json);
+
+    n = 0;
+    for (i = 0; i < 20; i++) {
+        n += (size_t) sprintf(in + n, "%se%zu:y", i ? "," : "", i);
+    }
+    assert_int_equal(mkt_force_parse(cfg, in, n, f), MKT_FORCE_MAX);
+
+    /* past MKT_FORCE_INPUT_MAX bytes nothing is read */
+    memset(in, ',', sizeof(in));
+    sprintf(key, "e3:y");
+    memcpy(in + MKT_FORCE_INPUT_MAX - 2, key, 4);
+    assert_int_equal(mkt_force_parse(cfg, in, sizeof(in), f), 0);
+    mkt_config_free(cfg);
+}
+
+
+/* --- stopped ------------------------------------------------------------ */
+
+static void
+test_stopped_gives_everyone_the_winner_without_exposure(void **state)
+{
+    attrs_t           a;
+    req_t             q;
+    mkt_sticky_t      st;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  r;
+
+    cfg = config(ONE(", \"status\": \"stopped\", \"winner\": \"v0\", "
+                     "\"coverage\": 0, \"end\": \"2026-01-01T00:00:00Z\""));
+    memset(&q, 0, sizeof(q));
+    mkt_sticky_init(&st);
+    q.attrs = with_id(&a, NULL);
+    q.sticky = &st;
+
+    r = decide(cfg, &q, NULL);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(r.reason, MKT_REASON_STOPPED_WINNER);
+    assert_true(!r.exposure && !r.hash_used);
+    assert_int_equal(st.n, 0);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_stopped_still_targets_its_audience(void **state)
+{
+    mkt_exp_result_t  r;
+
+    r = decide_id(ONE(", \"status\": \"stopped\", \"winner\": \"v1\", "
+                      "\"condition\": {\"device\": \"mobile\"}"), "1");
+    assert_int_equal(r.reason, MKT_REASON_CONDITION_FALSE);
+    assert_int_equal(r.variation, -1);
+}
+
+
+/* --- distributions over synthetic ids ----------------------------------- */
+
+static void
+count_variations(const char *json, size_t *counts, size_t nv)
+{
+    char              id[32];
+    size_t            i;
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  r;
+
+    cfg = config(json);
+    memset(&q, 0, sizeof(q));
+    memset(counts, 0, nv * sizeof(size_t));
+
+    for (i = 0; i < IDS; i++) {
+        snprintf(id, sizeof(id), "visitor-%zu", i);
+        q.attrs = with_id(&a, id);
+        r = decide(cfg, &q, NULL);
+        assert_true(r.variation >= 0 && (size_t) r.variation < nv);
+        counts[r.variation]++;
+    }
+    mkt_config_free(cfg);
+}
+
+
+static void
+check_share(size_t got, double want, double tolerance)
+{
+    double  share = (double) got / IDS;
+
+    if (share < want - tolerance || share > want + tolerance) {
+        fail_msg("share %.4f, expected %.2f +- %.2f", share, want, tolerance);
+    }
+}
+
+
+static void
+test_fifty_fifty_lands_within_two_percent(void **state)
+{
+    size_t  c[2];
+
+    count_variations(ONE(", \"hashVersion\": 2"), c, 2);
+    check_share(c[0], 0.5, 0.02);
+    check_share(c[1], 0.5, 0.02);
+    count_variations(ONE(", \"hashVersion\": 1"), c, 2);
+    check_share(c[0], 0.5, 0.02);
+    check_share(c[1], 0.5, 0.02);
+}
+
+
+static void
+test_twenty_thirty_fifty_lands_within_two_percent(void **state)
+{
+    size_t  c[3];
+
+    count_variations("{\"experiments\": [{\"key\": \"split\", "
+                     "\"hashVersion\": 2, \"variations\": [\"a\", \"b\", "
+                     "\"c\"], \"weights\": [0.2, 0.3, 0.5]}]}", c, 3);
+    check_share(c[0], 0.2, 0.02);
+    check_share(c[1], 0.3, 0.02);
+    check_share(c[2], 0.5, 0.02);
+}
+
+
+static void
+test_namespaced_pair_is_mutually_exclusive(void **state)
+{
+    char              id[32];
+    size_t            i, in0, in1;
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[2];
+
+    cfg = config("{\"experiments\": ["
+                 "{\"key\": \"left\", \"variations\": [\"a\", \"b\"], "
+                 "\"namespace\": [\"checkout\", 0, 0.5]},"
+                 "{\"key\": \"right\", \"variations\": [\"a\", \"b\"], "
+                 "\"namespace\": [\"checkout\", 0.5, 1]}]}");
+    memset(&q, 0, sizeof(q));
+    in0 = in1 = 0;
+
+    for (i = 0; i < IDS; i++) {
+        snprintf(id, sizeof(id), "visitor-%zu", i);
+        q.attrs = with_id(&a, id);
+        (void) decide(cfg, &q, res);
+        if (res[0].variation >= 0 && res[1].variation >= 0) {
+            fail_msg("%s is in both", id);
+        }
+        if (res[0].variation < 0 && res[1].variation < 0) {
+            fail_msg("%s is in neither", id);
+        }
+        in0 += res[0].variation >= 0;
+        in1 += res[1].variation >= 0;
+    }
+
+    check_share(in0, 0.5, 0.02);
+    check_share(in1, 0.5, 0.02);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_holdout_share_is_within_one_percent(void **state)
+{
+    char           id[32];
+    size_t         i, held;
+    attrs_t        a;
+    mkt_config_t  *cfg;
+
+    cfg = config("{\"holdout\": {\"key\": \"global-holdout\", "
+                 "\"coverage\": 0.05}}");
+    held = 0;
+    for (i = 0; i < IDS; i++) {
+        snprintf(id, sizeof(id), "visitor-%zu", i);
+        held += (size_t) mkt_holdout_contains(cfg, with_id(&a, id));
+    }
+    check_share(held, 0.05, 0.01);
+    assert_int_equal(mkt_holdout_contains(cfg, with_id(&a, NULL)), 0);
+    mkt_config_free(cfg);
+}
+
+
+/* --- variables ---------------------------------------------------------- */
+
+static const char  two_json[] =
+    "{\"experiments\": ["
+    "{\"key\": \"my-test\", \"variations\": [\"v0\", \"v1\"]},"
+    "{\"key\": \"other\", \"variations\": [\"x\", \"y\"], "
+    "\"match\": {\"path\": \"^/other/\"}}]}";
+
+
+static void
+test_experiments_variable_lists_assignments_in_config_order(void **state)
+{
+    char              buf[64];
+    size_t            n;
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[2];
+
+    cfg = config(two_json);
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, "1");
+    q.path = "/other/x";
+    (void) decide(cfg, &q, res);
+
+    n = mkt_experiments_format(cfg, res, 2, buf,
+                               mkt_config_experiments_str_max(cfg));
+    assert_true(n <= mkt_config_experiments_str_max(cfg));
+    assert_int_equal(n, strlen("my-test:v1,other:x"));
+    assert_memory_equal(buf, "my-test:v1,other:x", n);
+
+    q.path = "/";
+    (void) decide(cfg, &q, res);
+    n = mkt_experiments_format(cfg, res, 2, buf, sizeof(buf));
+    assert_int_equal(n, strlen("my-test:v1"));
+    assert_memory_equal(buf, "my-test:v1", n);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_cache_key_follows_the_decisions(void **state)
+{
+    char              k1[MKT_CACHE_KEY_LEN], k2[MKT_CACHE_KEY_LEN];
+    attrs_t           a;
+    req_t             q;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[2];
+
+    cfg = config(two_json);
+    memset(&q, 0, sizeof(q));
+
+    /* ids "1" and "4" both get v1 of my-test; "2" gets v0 */
+    q.attrs = with_id(&a, "1");
+    (void) decide(cfg, &q, res);
+    assert_int_equal(mkt_experiments_cache_key(cfg, res, 2, k1),
+                     MKT_CACHE_KEY_LEN);
+    /* FNV-1a 64 of "my-test\0v1\0", base64url, computed in Python */
+    assert_memory_equal(k1, "7MJg0qJUaSE", MKT_CACHE_KEY_LEN);
+
+    q.attrs = with_id(&a, "4");
+    (void) decide(cfg, &q, res);
+    assert_int_equal(mkt_experiments_cache_key(cfg, res, 2, k2),
+                     MKT_CACHE_KEY_LEN);
+    assert_memory_equal(k1, k2, MKT_CACHE_KEY_LEN);
+
+    q.attrs = with_id(&a, "2");
+    (void) decide(cfg, &q, res);
+    (void) mkt_experiments_cache_key(cfg, res, 2, k2);
+    assert_memory_not_equal(k1, k2, MKT_CACHE_KEY_LEN);
+
+    /* no decision: no key */
+    q.attrs = with_id(&a, NULL);
+    (void) decide(cfg, &q, res);
+    assert_int_equal(mkt_experiments_cache_key(cfg, res, 2, k2), 0);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_index_visits_only_candidates_with_equal_decisions(void **state)
+{
+    attrs_t           a;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  some[2], all[2];
+
+    cfg = config(two_json);
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.host = "www.example.com";
+    r.host_len = strlen(r.host);
+    r.path = "/shop";
+    r.path_len = 5;
+    r.now = NOW;
+
+    assert_int_equal(mkt_experiments_eval(cfg, &r, some), 1);
+    assert_int_equal(some[0].exp, 0);
+    r.all = 1;
+    assert_int_equal(mkt_experiments_eval(cfg, &r, all), 2);
+    assert_int_equal(all[1].reason, MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(all[0].variation, some[0].variation);
+    assert_int_equal(all[0].reason, some[0].reason);
+
+    assert_ptr_equal(mkt_experiments_find(all, 2, 1), &all[1]);
+    assert_null(mkt_experiments_find(some, 1, 1));
+    mkt_config_free(cfg);
+}
+
+
+/* 120 experiments whose candidates the index finds out of order: every
+ * other one host-specific, every third with a path prefix. */
+static mkt_config_t *
+many_config(void)
+{
+    char          *json;
+    size_t         i, n;
+    mkt_config_t  *cfg;
+
+    json = malloc(120 * 400 + 64);
+    assert_non_null(json);
+    n = (size_t) sprintf(json, "{\"holdout\": {\"key\": \"h\", "
+                         "\"coverage\": 0.05}, \"experiments\": [");
+    for (i = 0; i < 120; i++) {
+        n += (size_t) sprintf(json + n, "%s{\"key\": \"e%zu\", "
+                              "\"hashVersion\": 2, \"variations\": "
+                              "[\"a\", \"b\"], \"namespace\": [\"n\", 0, "
+                              "0.9], \"condition\": {\"path\": {\"$regex\": "
+                              "\"^/l\"}}, \"match\": {%s%s%s}}",
+                              i ? "," : "", i,
+                              i % 2 ? "\"host\": \"www.example.com\"" : "",
+                              i % 2 && i % 3 == 0 ? ", " : "",
+                              i % 3 == 0 ? "\"path\": \"^/landing/\"" : "");
+    }
+    strcpy(json + n, "]}");
+    cfg = config(json);
+    free(json);
+    return cfg;
+}
+
+
+static void
+test_candidates_come_back_in_config_order(void **state)
+{
+    size_t            i, n;
+    attrs_t           a;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[120];
+
+    cfg = many_config();
+    assert_int_equal(mkt_config_candidates_max(cfg), 120);
+
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.host = "www.example.com";
+    r.host_len = strlen(r.host);
+    r.path = "/landing/x";
+    r.path_len = strlen(r.path);
+    r.now = NOW;
+
+    n = mkt_experiments_eval(cfg, &r, res);
+    assert_int_equal(n, 120);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(res[i].exp, i);
+    }
+
+    /* another host: only the 60 experiments of any host */
+    r.host = "example.org";
+    r.host_len = strlen(r.host);
+    n = mkt_experiments_eval(cfg, &r, res);
+    assert_int_equal(n, 60);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(res[i].exp, 2 * i);
+    }
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_evaluation_allocates_nothing(void **state)
+{
+#if COUNT_ALLOCS
+    char              vars[2048], key[MKT_CACHE_KEY_LEN];
+    char              sb[MKT_STICKY_COOKIE_MAX];
+    size_t            n, len;
+    attrs_t           a;
+    mkt_force_t       f[MKT_FORCE_MAX];
+    mkt_sticky_t      st;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[120];
+
+    cfg = many_config();
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "visitor-7");
+    pair(&a, "path", "/landing/x");
+    r.host = "www.example.com";
+    r.host_len = strlen(r.host);
+    r.path = "/landing/x";
+    r.path_len = strlen(r.path);
+    r.now = NOW;
+    r.sticky = &st;
+    r.forced = f;
+
+    allocations = 0;
+    counting = 1;
+
+    assert_int_equal(mkt_sticky_decode(NULL, S("s1.0009ix10000"), &st),
+                     MKT_COOKIE_OK);
+    r.nforced = mkt_force_parse(cfg, S("e3:b,e5:a"), f);
+    n = mkt_experiments_eval(cfg, &r, res);
+    len = mkt_experiments_format(cfg, res, n, vars, sizeof(vars));
+    len += mkt_experiments_cache_key(cfg, res, n, key);
+    (void) mkt_experiments_find(res, n, 77);
+    (void) mkt_holdout_contains(cfg, &a.obj);
+    (void) mkt_sticky_encode(NULL, &st, cfg, sb, &len);
+
+    counting = 0;
+    assert_int_equal(n, 120);
+    assert_int_equal(r.nforced, 2);
+    assert_true(st.changed);
+    assert_int_equal(allocations, 0);
+    mkt_config_free(cfg);
+#else
+    skip();
+#endif
+}
+
+
+/* --- GrowthBook objects (mkt eval) -------------------------------------- */
+
+static void
+test_growthbook_object_runs_with_seed_and_hash_version(void **state)
+{
+    char               err[128];
+    json_t            *j;
+    attrs_t            a;
+    mkt_experiment_t  *e;
+    mkt_exp_result_t   r;
+
+    /* GrowthBook "Uses seed and hash version" */
+    j = json_loads("{\"key\": \"key\", \"seed\": \"foo\", \"hashVersion\": 2,"
+                   "\"variations\": [0, 1], \"ranges\": [[0, 0.5], "
+                   "[0.5, 1.0]]}", 0, NULL);
+    e = mkt_experiment_from_json(j, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(mkt_experiment_run(e, with_id(&a, "1"), NULL, &r), 1);
+    assert_true(r.hash_used);
+    mkt_experiment_free(e);
+    json_decref(j);
+
+    j = json_loads("{\"key\": \"k\", \"variations\": 3}", 0, NULL);
+    assert_null(mkt_experiment_from_json(j, err, sizeof(err)));
+    assert_string_equal(err, "variations: expected an array of at most 1024 "
+                        "values");
+    json_decref(j);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_assigned_by_hash_as_growthbook),
+        cmocka_unit_test(test_draft_is_out),
+        cmocka_unit_test(test_schedule_start_is_inclusive),
+        cmocka_unit_test(test_schedule_end_is_exclusive),
+        cmocka_unit_test(test_host_and_path_must_match),
+        cmocka_unit_test(test_condition_false_is_out),
+        cmocka_unit_test(test_holdout_excludes_from_every_experiment),
+        cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),
+        cmocka_unit_test(test_filters_exclude_as_growthbook),
+        cmocka_unit_test(test_coverage_excludes_with_the_bucket_known),
+        cmocka_unit_test(test_no_hash_attribute_is_out),
+        cmocka_unit_test(test_fallback_attribute_hashes_when_the_first_is_missing),
+        cmocka_unit_test(test_dotted_hash_attribute_reads_nested_objects),
+        cmocka_unit_test(test_forced_variation_wins_without_exposure_or_sticky),
+        cmocka_unit_test(test_forcing_previews_a_draft_but_not_off_its_pages),
+        cmocka_unit_test(test_force_parse_reads_names_indexes_and_encoded_separators),
+        cmocka_unit_test(test_force_parse_is_bounded),
+        cmocka_unit_test(test_stopped_gives_everyone_the_winner_without_exposure),
+        cmocka_unit_test(test_stopped_still_targets_its_audience),
+        cmocka_unit_test(test_fifty_fifty_lands_within_two_percent),
+        cmocka_unit_test(test_twenty_thirty_fifty_lands_within_two_percent),
+        cmocka_unit_test(test_namespaced_pair_is_mutually_exclusive),
+        cmocka_unit_test(test_holdout_share_is_within_one_percent),
+        cmocka_unit_test(test_experiments_variable_lists_assignments_in_config_order),
+        cmocka_unit_test(test_cache_key_follows_the_decisions),
+        cmocka_unit_test(test_index_visits_only_candidates_with_equal_decisions),
+        cmocka_unit_test(test_candidates_come_back_in_config_order),
+        cmocka_unit_test(test_evaluation_allocates_nothing),
+        cmocka_unit_test(test_growthbook_object_runs_with_seed_and_hash_version),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,532 @@
+/* Unit tests of src/sticky.c: the _mkt_sb cookie codec (round trip,
+ * tampering, strictness, size bounds, pruning) and the sticky state; and
+ * the engine's sticky bucketing: what a stored assignment survives, and
+ * bucketVersion / minBucketVersion. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "experiment.h"
+#include "sticky.h"
+
+#define SECRET  "0123456789abcdef0123"
+#define S(lit)  lit, sizeof(lit) - 1
+
+/* ids 12345 and 0xabcd; var 1 bv 0 never exposed, var 2 bv 7 exposed on
+ * day 20412; the signature computed with Python's hmac module */
+#define BODY    "s1.0009ix10000-000xxp2fr07"
+#define GOOD    BODY ".mFswdL9mNkYN1XoG"
+
+
+static int
+setup(void **state)
+{
+    *state = mkt_hmac_create(SECRET, sizeof(SECRET) - 1);
+    return *state == NULL;
+}
+
+
+static int
+teardown(void **state)
+{
+    mkt_hmac_destroy(*state);
+    return 0;
+}
+
+
+static void
+two_entries(mkt_sticky_t *st)
+{
+    mkt_sticky_init(st);
+    mkt_sticky_set(st, 12345, 0, 1);
+    mkt_sticky_set(st, 0xabcd, 7, 2);
+    assert_int_equal(mkt_sticky_expose(st, 0xabcd, 20412), 1);
+}
+
+
+static void
+test_encode_writes_prefix_entries_and_signature(void **state)
+{
+    char          out[MKT_STICKY_COOKIE_MAX];
+    size_t        len;
+    mkt_sticky_t  st;
+
+    two_entries(&st);
+    assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
+    assert_int_equal(len, strlen(GOOD));
+    assert_memory_equal(out, GOOD, len);
+}
+
+
+static void
+test_encode_without_key_is_unsigned(void **state)
+{
+    char          out[MKT_STICKY_COOKIE_MAX];
+    size_t        len;
+    mkt_sticky_t  st;
+
+    two_entries(&st);
+    assert_int_equal(mkt_sticky_encode(NULL, &st, NULL, out, &len), 0);
+    assert_int_equal(len, strlen(BODY));
+    assert_memory_equal(out, BODY, len);
+}
+
+
+static void
+test_decode_round_trips_entries_in_order(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
+    assert_int_equal(st.n, 2);
+    assert_int_equal(st.changed, 0);
+    assert_int_equal(st.e[0].id, 12345);
+    assert_int_equal(st.e[0].variation, 1);
+    assert_int_equal(st.e[0].bucket_version, 0);
+    assert_int_equal(st.e[0].day, 0);
+    assert_int_equal(st.e[1].id, 0xabcd);
+    assert_int_equal(st.e[1].variation, 2);
+    assert_int_equal(st.e[1].bucket_version, 7);
+    assert_int_equal(st.e[1].day, 20412);
+    assert_non_null(mkt_sticky_find(&st, 0xabcd));
+    assert_null(mkt_sticky_find(&st, 1));
+}
+
+
+static void
+test_decode_rejects_a_tampered_body(void **state)
+{
+    char          v[] = GOOD;
+    mkt_sticky_t  st;
+
+    v[9] = '2';                         /* variation 1 -> 2 */
+    assert_int_equal(mkt_sticky_decode(*state, v, strlen(v), &st),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    assert_int_equal(st.n, 0);
+}
+
+
+static void
+test_decode_rejects_a_tampered_signature(void **state)
+{
+    char          v[] = GOOD;
+    mkt_sticky_t  st;
+
+    v[strlen(v) - 1] = 'H';
+    assert_int_equal(mkt_sticky_decode(*state, v, strlen(v), &st),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    assert_int_equal(st.n, 0);
+}
+
+
+static void
+test_decode_with_key_requires_a_signature(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(BODY), &st),
+                     MKT_COOKIE_UNSIGNED);
+    assert_int_equal(st.n, 0);
+}
+
+
+static void
+test_decode_without_key_accepts_signed_and_unsigned(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(NULL, S(BODY), &st), MKT_COOKIE_OK);
+    assert_int_equal(st.n, 2);
+    assert_int_equal(mkt_sticky_decode(NULL, S(GOOD), &st), MKT_COOKIE_OK);
+    assert_int_equal(st.n, 2);
+}
+
+
+static void
+test_decode_is_strict(void **state)
+{
+    static const char *const  bad[] = {
+        "",
+        "s1.",                          /* no entry */
+        "s2.0009ix10000",               /* other version */
+        "S1.0009ix10000",
+        "s1.0009IX10000",               /* uppercase */
+        "s1.0009ix1000",                /* no bucketVersion */
+        "s1.0009ix100000",              /* leading zero */
+        "s1.0009ix10000zzzz",           /* bucketVersion over 4 digits */
+        "s1.0009ix1000lflt",            /* 1000001 > MKT_BUCKET_VERSION_MAX */
+        "s1.0009ixw0000",               /* variation 32 */
+        "s1.0009ix10000-",              /* trailing separator */
+        "s1.0009ix10000-0009ix20000",   /* the same experiment twice */
+        "s1.0009ix10000~000xxp2fr07",   /* wrong separator */
+        "s1.0009ix10000.short",         /* signature of the wrong length */
+        "s1.0009ix10000.mFswdL9mNkYN1Xo=",
+        "s1.0009ix10000.mFswdL9mNkYN1XoGG",
+    };
+    size_t        i;
+    mkt_sticky_t  st;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (mkt_sticky_decode(NULL, bad[i], strlen(bad[i]), &st)
+            != MKT_COOKIE_MALFORMED)
+        {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+        assert_int_equal(st.n, 0);
+    }
+}
+
+
+static void
+test_decode_rejects_an_oversized_value(void **state)
+{
+    char          v[MKT_STICKY_COOKIE_MAX + 2];
+    mkt_sticky_t  st;
+
+    memset(v, 'a', sizeof(v));
+    memcpy(v, "s1.", 3);
+    assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX + 1,
+                                       &st),
+                     MKT_COOKIE_OVERSIZED);
+}
+
+
+static void
+test_decode_rejects_more_entries_than_the_bound(void **state)
+{
+    char          v[MKT_STICKY_COOKIE_MAX];
+    size_t        i, n;
+    mkt_sticky_t  st;
+
+    /* 201 short entries fit in the byte bound but not the entry bound */
+    n = (size_t) snprintf(v, sizeof(v), "s1.");
+    for (i = 0; i <= MKT_STICKY_MAX; i++) {
+        n += (size_t) snprintf(v + n, sizeof(v) - n, "%s%06zu00000",
+                               i ? "-" : "", i);
+    }
+    assert_true(n <= MKT_STICKY_COOKIE_MAX);
+    assert_int_equal(mkt_sticky_decode(NULL, v, n, &st),
+                     MKT_COOKIE_MALFORMED);
+}
+
+
+static void
+test_set_keeps_the_newest_entries_when_full(void **state)
+{
+    char          out[MKT_STICKY_COOKIE_MAX];
+    size_t        len;
+    uint32_t      i;
+    mkt_sticky_t  st, back;
+
+    mkt_sticky_init(&st);
+    for (i = 0; i < MKT_STICKY_MAX + 50; i++) {
+        mkt_sticky_set(&st, 2176782335u - i, MKT_BUCKET_VERSION_MAX, 31);
+        assert_int_equal(mkt_sticky_expose(&st, 2176782335u - i,
+                                           MKT_STICKY_DAY_MAX), 1);
+    }
+
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    assert_null(mkt_sticky_find(&st, 2176782335u - 49));        /* oldest */
+    assert_non_null(mkt_sticky_find(&st, 2176782335u - 50));
+    assert_int_equal(st.e[MKT_STICKY_MAX - 1].id,
+                     2176782335u - (MKT_STICKY_MAX + 49));
+
+    /* the largest possible state still fits the byte bound */
+    assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
+    assert_true(len <= MKT_STICKY_COOKIE_MAX);
+    assert_int_equal(len, 3 + MKT_STICKY_MAX * 15 - 1 + 1 + MKT_SIG_LEN);
+    assert_int_equal(mkt_sticky_decode(*state, out, len, &back),
+                     MKT_COOKIE_OK);
+    assert_int_equal(back.n, MKT_STICKY_MAX);
+    for (i = 0; i < MKT_STICKY_MAX; i++) {
+        assert_int_equal(back.e[i].id, st.e[i].id);
+        assert_int_equal(back.e[i].bucket_version, MKT_BUCKET_VERSION_MAX);
+        assert_int_equal(back.e[i].variation, 31);
+        assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX);
+    }
+}
+
+
+static void
+test_set_of_the_same_assignment_changes_nothing(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
+    mkt_sticky_set(&st, 12345, 0, 1);
+    assert_int_equal(st.changed, 0);
+    assert_int_equal(st.e[0].id, 12345);
+}
+
+
+static void
+test_set_of_a_new_assignment_moves_it_last(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
+    mkt_sticky_set(&st, 12345, 1, 0);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.n, 2);
+    assert_int_equal(st.e[0].id, 0xabcd);
+    assert_int_equal(st.e[1].id, 12345);
+    assert_int_equal(st.e[1].bucket_version, 1);
+    assert_int_equal(st.e[1].variation, 0);
+    assert_int_equal(mkt_sticky_find(&st, 12345)->variation, 0);
+}
+
+
+static void
+test_expose_records_one_exposure_a_day(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
+    assert_int_equal(mkt_sticky_expose(&st, 0xabcd, 20412), 0);
+    assert_int_equal(st.changed, 0);
+    assert_int_equal(mkt_sticky_expose(&st, 0xabcd, 20413), 1);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(mkt_sticky_expose(&st, 0xabcd, 20413), 0);
+    assert_int_equal(mkt_sticky_expose(&st, 99, 20413), 0);  /* none */
+}
+
+
+static void
+test_encode_prunes_experiments_not_in_the_config(void **state)
+{
+    char           out[MKT_STICKY_COOKIE_MAX];
+    size_t         len;
+    mkt_sticky_t   st;
+    mkt_config_t  *cfg;
+    static const char  json[] =
+        "{\"experiments\": [{\"key\": \"hero-2026q4\", "
+        "\"variations\": [\"a\", \"b\"]}]}";
+
+    cfg = mkt_config_load_string("t.json", S(json), NULL, NULL);
+    assert_non_null(cfg);
+
+    mkt_sticky_init(&st);
+    mkt_sticky_set(&st, 12345, 0, 1);
+    mkt_sticky_set(&st, 1059177267, 0, 1);      /* sticky id of the key */
+    mkt_sticky_set(&st, 0xabcd, 0, 1);
+
+    assert_int_equal(mkt_sticky_encode(NULL, &st, cfg, out, &len), 0);
+    assert_int_equal(len, strlen("s1.hiluer10000"));
+    assert_memory_equal(out, "s1.hiluer10000", len);
+
+    /* nothing left: nothing to store */
+    mkt_sticky_init(&st);
+    mkt_sticky_set(&st, 12345, 0, 1);
+    assert_int_equal(mkt_sticky_encode(*state, &st, cfg, out, &len), 0);
+    assert_int_equal(len, 0);
+
+    mkt_config_free(cfg);
+}
+
+
+/* --- the engine's sticky bucketing (src/experiment.c) ------------------- */
+
+#define NOW  1793491200                 /* 2026-11-01T00:00:00Z */
+
+/* a config of one experiment "my-test" with the given extra fields */
+#define ONE(fields)                                                           \
+    "{\"experiments\": [{\"key\": \"my-test\", "                              \
+    "\"variations\": [\"v0\", \"v1\"]" fields "}]}"
+
+
+/* Runs my-test for id "2" (hash 0.122: v0 with equal weights). */
+static mkt_exp_result_t
+sticky_run(const char *json, mkt_sticky_t *st, const char *device)
+{
+    mkt_val_pair_t    pairs[2];
+    mkt_val_t         attrs;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res;
+
+    cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
+    assert_non_null(cfg);
+
+    pairs[0].key = "id";
+    pairs[0].key_len = 2;
+    pairs[0].val = mkt_val_string("2", 1);
+    pairs[1].key = "device";
+    pairs[1].key_len = 6;
+    pairs[1].val = mkt_val_string(device ? device : "", device ? strlen(device)
+                                                               : 0);
+    attrs = mkt_val_object(pairs, device ? 2 : 1);
+
+    memset(&r, 0, sizeof(r));
+    r.attributes = &attrs;
+    r.path = "/";
+    r.path_len = 1;
+    r.now = NOW;
+    r.sticky = st;
+    r.all = 1;
+
+    assert_int_equal(mkt_experiments_eval(cfg, &r, &res), 1);
+    mkt_config_free(cfg);
+    return res;
+}
+
+
+static void
+test_assignment_is_stored_once(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    r = sticky_run(ONE(""), &st, NULL);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.n, 1);
+    assert_int_equal(st.e[0].variation, 0);
+    assert_int_equal(st.e[0].bucket_version, 0);
+
+    st.changed = 0;
+    r = sticky_run(ONE(""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_true(r.sticky && r.hash_used && r.exposure);
+    assert_int_equal(st.changed, 0);
+}
+
+
+static void
+test_sticky_keeps_the_assignment_after_a_weight_change(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    r = sticky_run(ONE(", \"weights\": [1, 0]"), &st, NULL);
+    assert_int_equal(r.variation, 0);
+
+    st.changed = 0;
+    r = sticky_run(ONE(", \"weights\": [0, 1]"), &st, NULL);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(st.changed, 0);
+
+    /* and after coverage shrinks, and the namespace moves */
+    r = sticky_run(ONE(", \"coverage\": 0, \"namespace\": [\"n\", 0, "
+                       "0.001]"), &st, NULL);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+}
+
+
+static void
+test_raising_bucket_version_rebuckets(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    r = sticky_run(ONE(", \"weights\": [1, 0]"), &st, NULL);
+    assert_int_equal(r.variation, 0);
+
+    st.changed = 0;
+    r = sticky_run(ONE(", \"weights\": [0, 1], \"bucketVersion\": 1"), &st,
+                   NULL);
+    assert_int_equal(r.variation, 1);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.n, 1);
+    assert_int_equal(st.e[0].bucket_version, 1);
+    assert_int_equal(st.e[0].variation, 1);
+}
+
+
+static void
+test_min_bucket_version_excludes_older_assignments(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    (void) sticky_run(ONE(""), &st, NULL);
+
+    st.changed = 0;
+    r = sticky_run(ONE(", \"bucketVersion\": 2, \"minBucketVersion\": 2"),
+                   &st, NULL);
+    assert_int_equal(r.variation, -1);
+    assert_int_equal(r.reason, MKT_REASON_BUCKET_VERSION);
+    assert_int_equal(st.changed, 0);
+    assert_int_equal(st.e[0].bucket_version, 0);    /* still excluded later */
+
+    /* a new visitor is bucketed under version 2 */
+    mkt_sticky_init(&st);
+    r = sticky_run(ONE(", \"bucketVersion\": 2, \"minBucketVersion\": 2"),
+                   &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(st.e[0].bucket_version, 2);
+}
+
+
+static void
+test_sticky_visitor_must_still_pass_the_condition(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    (void) sticky_run(ONE(""), &st, "mobile");
+    r = sticky_run(ONE(", \"condition\": {\"device\": \"mobile\"}"), &st,
+                   "desktop");
+    assert_int_equal(r.reason, MKT_REASON_CONDITION_FALSE);
+    r = sticky_run(ONE(", \"condition\": {\"device\": \"mobile\"}"), &st,
+                   "mobile");
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+}
+
+
+static void
+test_stored_variation_beyond_the_variations_rebuckets(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    mkt_sticky_set(&st, 229609242 /* unused */, 0, 0);
+    (void) sticky_run(ONE(""), &st, NULL);
+    st.e[1].variation = 5;              /* variations were removed */
+    r = sticky_run(ONE(""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(mkt_sticky_find(&st, st.e[1].id)->variation, 0);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_encode_writes_prefix_entries_and_signature),
+        cmocka_unit_test(test_encode_without_key_is_unsigned),
+        cmocka_unit_test(test_decode_round_trips_entries_in_order),
+        cmocka_unit_test(test_decode_rejects_a_tampered_body),
+        cmocka_unit_test(test_decode_rejects_a_tampered_signature),
+        cmocka_unit_test(test_decode_with_key_requires_a_signature),
+        cmocka_unit_test(test_decode_without_key_accepts_signed_and_unsigned),
+        cmocka_unit_test(test_decode_is_strict),
+        cmocka_unit_test(test_decode_rejects_an_oversized_value),
+        cmocka_unit_test(test_decode_rejects_more_entries_than_the_bound),
+        cmocka_unit_test(test_set_keeps_the_newest_entries_when_full),
+        cmocka_unit_test(test_set_of_the_same_assignment_changes_nothing),
+        cmocka_unit_test(test_set_of_a_new_assignment_moves_it_last),
+        cmocka_unit_test(test_expose_records_one_exposure_a_day),
+        cmocka_unit_test(test_encode_prunes_experiments_not_in_the_config),
+        cmocka_unit_test(test_assignment_is_stored_once),
+        cmocka_unit_test(test_sticky_keeps_the_assignment_after_a_weight_change),
+        cmocka_unit_test(test_raising_bucket_version_rebuckets),
+        cmocka_unit_test(test_min_bucket_version_excludes_older_assignments),
+        cmocka_unit_test(test_sticky_visitor_must_still_pass_the_condition),
+        cmocka_unit_test(test_stored_variation_beyond_the_variations_rebuckets),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
