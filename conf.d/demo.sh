@@ -27,6 +27,7 @@ trap stop INT TERM EXIT
 head -c 32 /dev/urandom | base64 > "$prefix/mkt.secret"
 
 sed -e "s|@MODULE@|$module|g" -e "s|@PREFIX@|$prefix|g" \
+    -e "s|@CONFD@|$here|g" \
     -e "s|@SITE@|$here/site|g" -e "s|@PORT@|$port|g" \
     -e "s|@REDIS_PORT@|$redis_port|g" \
     "$here/nginx.conf" > "$prefix/nginx.conf"
@@ -61,6 +62,18 @@ Try:
       http://127.0.0.1:$port/ | grep -i x-mkt-new
   # the id reaches a backend through proxy_set_header
   curl -s -b /tmp/mkt.jar http://127.0.0.1:$port/api/
+  # the hero experiment (www.example.com, /landing/): each arm its own page
+  curl -s -b /tmp/mkt.jar -H 'Host: www.example.com' \
+      http://127.0.0.1:$port/landing/ | grep '<h1>'
+  curl -si -b /tmp/mkt.jar -H 'Host: www.example.com' \
+      http://127.0.0.1:$port/landing/ | grep -i x-mkt-experiments
+  # QA forcing the other arm (allowed from 127.0.0.1 by mkt_qa)
+  curl -s -H 'Host: www.example.com' \
+      'http://127.0.0.1:$port/landing/?mkt_force=hero-2026q4:new-hero' | grep '<h1>'
+  # what the experiments file does, without nginx
+  objs/mkt lint conf.d/experiments.json
+  objs/mkt explain conf.d/experiments.json --host www.example.com \
+      --path /landing/ --attr id=visitor-1 --attr device=mobile
   # counters, JSON and Prometheus
   curl -s http://127.0.0.1:$port/mkt/status
   curl -s 'http://127.0.0.1:$port/mkt/status?format=prometheus'

@@ -8,9 +8,6 @@
 #define NGX_HTTP_MKT_MAX_AGE_DEFAULT  (400 * 86400)
 
 
-static ngx_uint_t ngx_http_mkt_find_visitor(ngx_http_request_t *r,
-    ngx_http_mkt_cookie_conf_t *cc, mkt_hmac_t *hmac, mkt_visitor_t *v,
-    mkt_cookie_status_e *first_error);
 static void ngx_http_mkt_user_id(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 
@@ -227,6 +224,7 @@ ngx_http_mkt_cookie_merge(ngx_conf_t *cf, ngx_http_mkt_cookie_conf_t *prev,
     }
 
     p = ngx_sprintf(conf->attrs.data, "; Max-Age=%T", conf->max_age);
+    conf->attrs_after_age = p - conf->attrs.data;
 
     if (conf->domain.len) {
         p = ngx_sprintf(p, "; Domain=%V", &conf->domain);
@@ -246,30 +244,51 @@ ngx_http_mkt_cookie_merge(ngx_conf_t *cf, ngx_http_mkt_cookie_conf_t *prev,
 }
 
 
-/*
- * Settles who the visitor is, once per main request.  Returns NULL only when
- * the context cannot be allocated; every other failure leaves the request
- * without an id, counted, and the page is served.
- */
-ngx_http_mkt_ctx_t *
-ngx_http_mkt_identity(ngx_http_request_t *r)
-{
-    u_char                      *p;
-    size_t                       n;
-    time_t                       now;
-    ngx_uint_t                   found;
-    mkt_visitor_t                v;
-    ngx_http_mkt_ctx_t          *ctx;
-    mkt_cookie_status_e          bad;
-    ngx_http_mkt_srv_conf_t     *scf;
-    ngx_http_mkt_main_conf_t    *mcf;
+typedef struct {
+    mkt_hmac_t            *hmac;
+    time_t                 now;
+    mkt_visitor_t         *visitor;
+    mkt_cookie_status_e    first_error;
+} ngx_http_mkt_visitor_find_t;
 
-    ctx = ngx_http_mkt_ctx(r, 1);
-    if (ctx == NULL || ctx->identity_done) {
-        return ctx;
+
+static ngx_uint_t
+ngx_http_mkt_visitor_found(void *data, const char *val, size_t len)
+{
+    ngx_http_mkt_visitor_find_t  *f = data;
+
+    mkt_cookie_status_e  rc;
+
+    rc = mkt_vcookie_decode(f->hmac, val, len, f->now, f->visitor);
+
+    if (rc == MKT_COOKIE_OK) {
+        return 1;
     }
 
-    ctx->identity_done = 1;
+    if (f->first_error == MKT_COOKIE_OK) {
+        f->first_error = rc;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Settles who the visitor is, once per main request.  Every failure leaves
+ * the request without an id, counted, and the page is served.
+ */
+void
+ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    u_char                       *p;
+    size_t                        n;
+    time_t                        now;
+    ngx_uint_t                    found;
+    mkt_visitor_t                 v;
+    mkt_cookie_status_e           bad;
+    ngx_http_mkt_srv_conf_t      *scf;
+    ngx_http_mkt_main_conf_t     *mcf;
+    ngx_http_mkt_visitor_find_t   f;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
@@ -277,9 +296,20 @@ ngx_http_mkt_identity(ngx_http_request_t *r)
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
 
     now = ngx_time();
-    bad = MKT_COOKIE_OK;
 
-    found = ngx_http_mkt_find_visitor(r, &scf->cookie, mcf->hmac, &v, &bad);
+    /*
+     * A browser may send the name twice (a host cookie beside a domain
+     * cookie, or a stale one after a domain change): the first that
+     * verifies wins.
+     */
+    f.hmac = mcf->hmac;
+    f.now = now;
+    f.visitor = &v;
+    f.first_error = MKT_COOKIE_OK;
+
+    found = ngx_http_mkt_cookie_each(r, &scf->cookie.name,
+                                     ngx_http_mkt_visitor_found, &f);
+    bad = f.first_error;
 
     if (!found && bad != MKT_COOKIE_OK) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies);
@@ -347,27 +377,23 @@ ngx_http_mkt_identity(ngx_http_request_t *r)
 user:
 
     ngx_http_mkt_user_id(r, ctx);
-
-    return ctx;
 }
 
 
 /*
- * A browser may send the name twice (a host cookie beside a domain cookie,
- * or a stale one after a domain change): the first that verifies wins.
+ * Calls found() with the value of every cookie named name, in order, until
+ * it returns 1; returns what found() returned last, 0 if never called.
  */
-static ngx_uint_t
-ngx_http_mkt_find_visitor(ngx_http_request_t *r,
-    ngx_http_mkt_cookie_conf_t *cc, mkt_hmac_t *hmac, mkt_visitor_t *v,
-    mkt_cookie_status_e *first_error)
+ngx_uint_t
+ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t (*found)(void *data, const char *val, size_t len), void *data)
 {
-    size_t                pos, len;
-    const char           *val;
-    ngx_table_elt_t      *h;
-    mkt_cookie_status_e   rc;
+    size_t               pos, len;
+    const char          *val;
+    ngx_table_elt_t     *h;
 #if (nginx_version < 1023000)
-    ngx_uint_t            i;
-    ngx_table_elt_t     **hh;
+    ngx_uint_t           i;
+    ngx_table_elt_t    **hh;
 #endif
 
 #if (nginx_version >= 1023000)
@@ -380,17 +406,10 @@ ngx_http_mkt_find_visitor(ngx_http_request_t *r,
         pos = 0;
 
         while (mkt_cookie_next((char *) h->value.data, h->value.len, &pos,
-                               (char *) cc->name.data, cc->name.len,
-                               &val, &len))
+                               (char *) name->data, name->len, &val, &len))
         {
-            rc = mkt_vcookie_decode(hmac, val, len, ngx_time(), v);
-
-            if (rc == MKT_COOKIE_OK) {
+            if (found(data, val, len)) {
                 return 1;
-            }
-
-            if (*first_error == MKT_COOKIE_OK) {
-                *first_error = rc;
             }
         }
     }
@@ -433,20 +452,31 @@ ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 }
 
 
-/*
- * The module owns its cookie name: a Set-Cookie of that name from an upstream
- * or an add_header would fork or reset the visitor's identity, so it is
- * dropped, and a response never carries two.
- */
-void
-ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r)
+static ngx_uint_t
+ngx_http_mkt_is_cookie(ngx_table_elt_t *h, ngx_str_t *name)
 {
-    ngx_uint_t                i;
-    ngx_list_part_t          *part;
-    ngx_table_elt_t          *h;
-    ngx_http_mkt_srv_conf_t  *scf;
+    return h->hash != 0
+           && h->key.len == sizeof("Set-Cookie") - 1
+           && ngx_strncasecmp(h->key.data, (u_char *) "Set-Cookie",
+                              sizeof("Set-Cookie") - 1) == 0
+           && h->value.len > name->len
+           && h->value.data[name->len] == '='
+           && ngx_strncmp(h->value.data, name->data, name->len) == 0;
+}
 
-    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+/*
+ * The module owns its cookie names: a Set-Cookie of one of them from an
+ * upstream or an add_header would fork or reset the visitor's identity or
+ * buckets, so it is dropped, and a response never carries two.
+ */
+static void
+ngx_http_mkt_drop_foreign_cookies(ngx_http_request_t *r, ngx_str_t *visitor,
+    ngx_str_t *sticky)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
     part = &r->headers_out.headers.part;
     h = part->elts;
@@ -461,14 +491,8 @@ ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (h[i].hash != 0
-            && h[i].key.len == sizeof("Set-Cookie") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Set-Cookie",
-                               sizeof("Set-Cookie") - 1) == 0
-            && h[i].value.len > scf->cookie.name.len
-            && h[i].value.data[scf->cookie.name.len] == '='
-            && ngx_strncmp(h[i].value.data, scf->cookie.name.data,
-                           scf->cookie.name.len) == 0)
+        if (ngx_http_mkt_is_cookie(&h[i], visitor)
+            || ngx_http_mkt_is_cookie(&h[i], sticky))
         {
             h[i].hash = 0;
         }
@@ -476,18 +500,23 @@ ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r)
 }
 
 
-ngx_int_t
-ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+/* Adds "Set-Cookie: name=value" with the mkt_cookie attributes; an empty
+ * value expires the cookie. */
+static ngx_int_t
+ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
 {
-    u_char                   *p;
-    size_t                    len;
-    ngx_uint_t                secure;
-    ngx_table_elt_t          *h;
-    ngx_http_mkt_srv_conf_t  *scf;
+    u_char                      *p;
+    size_t                       len;
+    ngx_uint_t                   secure;
+    ngx_table_elt_t             *h;
+    ngx_http_mkt_srv_conf_t     *scf;
+    ngx_http_mkt_cookie_conf_t  *cc;
 
     scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+    cc = &scf->cookie;
 
-    switch (scf->cookie.secure) {
+    switch (cc->secure) {
     case NGX_HTTP_MKT_SECURE_ON:
         secure = 1;
         break;
@@ -496,15 +525,15 @@ ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         break;
     default:
         /* SameSite=None is dropped by browsers unless Secure */
-        secure = scf->cookie.samesite.len == 4;
+        secure = cc->samesite.len == 4;
 #if (NGX_HTTP_SSL)
         secure |= (r->connection->ssl != NULL);
 #endif
         break;
     }
 
-    len = scf->cookie.name.len + 1 + ctx->set_cookie.len + scf->cookie.attrs.len
-          + (secure ? sizeof("; Secure") - 1 : 0);
+    len = name->len + 1 + value->len + cc->attrs.len
+          + sizeof("; Max-Age=0") - 1 + (secure ? sizeof("; Secure") - 1 : 0);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -523,10 +552,19 @@ ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     ngx_str_set(&h->key, "Set-Cookie");
     h->value.data = p;
 
-    p = ngx_cpymem(p, scf->cookie.name.data, scf->cookie.name.len);
+    p = ngx_cpymem(p, name->data, name->len);
     *p++ = '=';
-    p = ngx_cpymem(p, ctx->set_cookie.data, ctx->set_cookie.len);
-    p = ngx_cpymem(p, scf->cookie.attrs.data, scf->cookie.attrs.len);
+    p = ngx_cpymem(p, value->data, value->len);
+
+    if (value->len) {
+        p = ngx_cpymem(p, cc->attrs.data, cc->attrs.len);
+
+    } else {
+        /* the attributes after Max-Age, so that the browser matches it */
+        p = ngx_cpymem(p, "; Max-Age=0", sizeof("; Max-Age=0") - 1);
+        p = ngx_cpymem(p, cc->attrs.data + cc->attrs_after_age,
+                       cc->attrs.len - cc->attrs_after_age);
+    }
 
     if (secure) {
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
@@ -534,8 +572,41 @@ ngx_http_mkt_set_cookie_header(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     h->value.len = p - h->value.data;
 
-    ctx->cookie_sent = 1;
-    ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_set);
+    return NGX_OK;
+}
+
+
+/* From the header filter: the cookies this response must carry. */
+ngx_int_t
+ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    ngx_str_t                 sticky = ngx_string(MKT_STICKY_COOKIE);
+    ngx_http_mkt_srv_conf_t  *scf;
+
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+    ngx_http_mkt_drop_foreign_cookies(r, &scf->cookie.name, &sticky);
+
+    if (ctx->set_cookie.len && !ctx->cookie_sent) {
+        if (ngx_http_mkt_add_cookie(r, &scf->cookie.name, &ctx->set_cookie)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ctx->cookie_sent = 1;
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_set);
+    }
+
+    if (ctx->sticky_set) {
+        if (ngx_http_mkt_add_cookie(r, &sticky, &ctx->sticky_cookie)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ctx->sticky_set = 0;
+    }
 
     return NGX_OK;
 }

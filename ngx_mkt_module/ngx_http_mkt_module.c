@@ -63,6 +63,27 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       offsetof(ngx_http_mkt_loc_conf_t, user_id),
       NULL },
 
+    { ngx_string("mkt_config"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mkt_config,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_qa"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_qa,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_qa_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      offsetof(ngx_http_mkt_srv_conf_t, qa_token),
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -96,7 +117,7 @@ ngx_module_t  ngx_http_mkt_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_mkt_experiments_init_process, /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -192,6 +213,9 @@ ngx_http_mkt_create_srv_conf(ngx_conf_t *cf)
     scf->cookie.max_age = NGX_CONF_UNSET;
     scf->cookie.secure = NGX_CONF_UNSET_UINT;
     scf->cookie.httponly = NGX_CONF_UNSET;
+    scf->qa_cidrs = NGX_CONF_UNSET_PTR;
+
+    /* qa_token = { 0, NULL } by ngx_pcalloc(): no token */
 
     return scf;
 }
@@ -202,6 +226,9 @@ ngx_http_mkt_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_mkt_srv_conf_t  *prev = parent;
     ngx_http_mkt_srv_conf_t  *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->qa_cidrs, prev->qa_cidrs, NULL);
+    ngx_conf_merge_str_value(conf->qa_token, prev->qa_token, "");
 
     return ngx_http_mkt_cookie_merge(cf, &prev->cookie, &conf->cookie);
 }
@@ -468,7 +495,7 @@ ngx_http_mkt_rewrite_handler(ngx_http_request_t *r)
     }
 
     /* failures are counted inside and never fail the request */
-    (void) ngx_http_mkt_identity(r);
+    (void) ngx_http_mkt_decide(r);
 
     return NGX_DECLINED;
 }
@@ -486,26 +513,75 @@ ngx_http_mkt_header_filter(ngx_http_request_t *r)
 
     ctx = ngx_http_mkt_ctx(r, 0);
 
-    if (ctx == NULL || !ctx->identity_done) {
+    if (ctx == NULL || !ctx->done) {
         /* answered before the rewrite phase, e.g. "return" in a server */
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
         if (!lcf->enable) {
             return ngx_http_next_header_filter(r);
         }
 
-        ctx = ngx_http_mkt_identity(r);
+        ctx = ngx_http_mkt_decide(r);
         if (ctx == NULL) {
             return ngx_http_next_header_filter(r);
         }
     }
 
-    ngx_http_mkt_drop_foreign_cookie(r);
-
-    if (ctx->set_cookie.len && !ctx->cookie_sent) {
-        if (ngx_http_mkt_set_cookie_header(r, ctx) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    if (ngx_http_mkt_send_cookies(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * Settles every decision of the main request once: identity, then
+ * experiments.  NULL only when the context cannot be allocated.
+ */
+ngx_http_mkt_ctx_t *
+ngx_http_mkt_decide(ngx_http_request_t *r)
+{
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_ctx(r, 1);
+    if (ctx == NULL || ctx->done) {
+        return ctx;
+    }
+
+    ctx->done = 1;
+
+    ngx_http_mkt_identity(r, ctx);
+    ngx_http_mkt_experiments(r, ctx);
+
+    return ctx;
+}
+
+
+/* The first request header of this name (ASCII case-insensitive), or NULL. */
+ngx_table_elt_t *
+ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
 }

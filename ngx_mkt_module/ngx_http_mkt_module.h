@@ -7,7 +7,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "config.h"
 #include "cookie.h"
+#include "experiment.h"
 #include "hmac.h"
 
 
@@ -35,7 +37,13 @@
     X(cookies_refreshed, "Visitor cookies re-issued to extend max-age")     \
     X(known_users, "Requests with a known user id")                         \
     X(id_failures, "Requests served without an id: no randomness or "       \
-      "signing failed")
+      "signing failed")                                                     \
+    X(assignments, "Experiment assignments by hash or sticky bucket")       \
+    X(forced, "Requests with variations forced by an authorised QA "        \
+      "?mkt_force=")                                                        \
+    X(qa_denied, "Requests with ?mkt_force= from outside mkt_qa, ignored")  \
+    X(bad_sticky_cookies, "Sticky-bucket cookies rejected (malformed, "     \
+      "oversized, unsigned or wrongly signed)")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -53,6 +61,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                  secret;
     mkt_hmac_t                *hmac;
+    mkt_config_t              *config;        /* mkt_config, or NULL */
     ngx_shm_zone_t            *status_zone;
     ngx_flag_t                 used;          /* "mkt on" appears somewhere */
 } ngx_http_mkt_main_conf_t;
@@ -71,12 +80,15 @@ typedef struct {
     ngx_str_t                  samesite;
     ngx_flag_t                 httponly;
     ngx_str_t                  attrs;         /* "; Max-Age=..; Path=.." */
+    size_t                     attrs_after_age;  /* offset past Max-Age */
     ngx_flag_t                 set;
 } ngx_http_mkt_cookie_conf_t;
 
 
 typedef struct {
     ngx_http_mkt_cookie_conf_t  cookie;
+    ngx_array_t                *qa_cidrs;     /* of ngx_cidr_t */
+    ngx_str_t                   qa_token;
 } ngx_http_mkt_srv_conf_t;
 
 
@@ -92,10 +104,17 @@ typedef struct {
     ngx_str_t                  uid;
     ngx_str_t                  set_cookie;    /* value to send, if any */
 
-    unsigned                   identity_done:1;
+    mkt_exp_result_t          *results;       /* experiments decided */
+    size_t                     nresults;
+    ngx_str_t                  experiments;   /* $mkt_experiments */
+    ngx_str_t                  cache_key;     /* $mkt_cache_key */
+    ngx_str_t                  sticky_cookie; /* _mkt_sb value to send */
+
+    unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
     unsigned                   is_new:1;
     unsigned                   cookie_sent:1;
+    unsigned                   sticky_set:1;  /* send sticky_cookie */
 } ngx_http_mkt_ctx_t;
 
 
@@ -103,15 +122,32 @@ extern ngx_module_t  ngx_http_mkt_module;
 
 
 ngx_http_mkt_ctx_t *ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create);
-ngx_http_mkt_ctx_t *ngx_http_mkt_identity(ngx_http_request_t *r);
-void ngx_http_mkt_drop_foreign_cookie(ngx_http_request_t *r);
-ngx_int_t ngx_http_mkt_set_cookie_header(ngx_http_request_t *r,
+ngx_http_mkt_ctx_t *ngx_http_mkt_decide(ngx_http_request_t *r);
+
+void ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+ngx_uint_t ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t (*found)(void *data, const char *val, size_t len),
+    void *data);
+ngx_int_t ngx_http_mkt_send_cookies(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,
     ngx_http_mkt_cookie_conf_t *prev, ngx_http_mkt_cookie_conf_t *conf);
 char *ngx_http_mkt_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 ngx_int_t ngx_http_mkt_add_variables(ngx_conf_t *cf);
+ngx_table_elt_t *ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name,
+    size_t len);
+ngx_http_mkt_ctx_t *ngx_http_mkt_var_ctx(ngx_http_request_t *r);
+void ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data,
+    size_t len);
+
+char *ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle);
+void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
+
+char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_mkt_status_init_zone(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);

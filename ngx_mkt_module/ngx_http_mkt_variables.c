@@ -28,19 +28,30 @@ static ngx_http_variable_t  ngx_http_mkt_vars[] = {
 };
 
 
+/* Every table of $mkt_* variables, each ending in ngx_http_null_variable. */
+static ngx_http_variable_t  *ngx_http_mkt_var_tables[] = {
+    ngx_http_mkt_vars,
+    ngx_http_mkt_exp_vars,
+    NULL
+};
+
+
 ngx_int_t
 ngx_http_mkt_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
+    ngx_http_variable_t   *var, *v;
+    ngx_http_variable_t  **table;
 
-    for (v = ngx_http_mkt_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
+    for (table = ngx_http_mkt_var_tables; *table; table++) {
+        for (v = *table; v->name.len; v++) {
+            var = ngx_http_add_variable(cf, &v->name, v->flags);
+            if (var == NULL) {
+                return NGX_ERROR;
+            }
+
+            var->get_handler = v->get_handler;
+            var->data = v->data;
         }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
     }
 
     return NGX_OK;
@@ -48,14 +59,14 @@ ngx_http_mkt_add_variables(ngx_conf_t *cf)
 
 
 /* The request's context when mkt applies to it, else NULL. */
-static ngx_http_mkt_ctx_t *
+ngx_http_mkt_ctx_t *
 ngx_http_mkt_var_ctx(ngx_http_request_t *r)
 {
     ngx_http_mkt_ctx_t       *ctx;
     ngx_http_mkt_loc_conf_t  *lcf;
 
     ctx = ngx_http_mkt_ctx(r, 0);
-    if (ctx != NULL && ctx->identity_done) {
+    if (ctx != NULL && ctx->done) {
         return ctx;
     }
 
@@ -64,11 +75,11 @@ ngx_http_mkt_var_ctx(ngx_http_request_t *r)
         return NULL;
     }
 
-    return ngx_http_mkt_identity(r);
+    return ngx_http_mkt_decide(r);
 }
 
 
-static void
+void
 ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
 {
     v->len = len;

@@ -1,0 +1,721 @@
+/* Experiments: the mkt_config file, a request's targeting attributes, the
+ * engine's decisions with sticky buckets and QA forcing, and the
+ * $mkt_exp_KEY, $mkt_experiments and $mkt_cache_key variables. */
+
+#include "ngx_http_mkt_module.h"
+#include "text.h"
+#include "useragent.h"
+
+
+#define NGX_HTTP_MKT_ATTRS_MAX      32
+#define NGX_HTTP_MKT_QUERY_VAL_MAX  256
+#define NGX_HTTP_MKT_HEADER_VAL_MAX 512
+
+
+typedef struct {
+    ngx_http_request_t        *r;
+    ngx_http_mkt_ctx_t        *ctx;
+    mkt_ua_t                   ua;
+    unsigned                   ua_done:1;
+} ngx_http_mkt_attr_ctx_t;
+
+typedef ngx_int_t (*ngx_http_mkt_attr_pt)(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+
+typedef struct {
+    uint32_t                   flag;
+    const char                *name;
+    ngx_http_mkt_attr_pt       get;
+} ngx_http_mkt_attr_t;
+
+
+static ngx_int_t ngx_http_mkt_attr_id(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_vid(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_uid(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_new(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_host(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_path(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_device(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_browser(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_dow(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_hour(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+
+static ngx_int_t ngx_http_mkt_variable_exp(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/* The attributes a request offers conditions: one line each. */
+static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
+    { MKT_ATTR(ID), "id", ngx_http_mkt_attr_id },
+    { MKT_ATTR(VID), "vid", ngx_http_mkt_attr_vid },
+    { MKT_ATTR(UID), "uid", ngx_http_mkt_attr_uid },
+    { MKT_ATTR(NEW), "new", ngx_http_mkt_attr_new },
+    { MKT_ATTR(HOST), "host", ngx_http_mkt_attr_host },
+    { MKT_ATTR(PATH), "path", ngx_http_mkt_attr_path },
+    { MKT_ATTR(DEVICE), "device", ngx_http_mkt_attr_device },
+    { MKT_ATTR(BROWSER), "browser", ngx_http_mkt_attr_browser },
+    { MKT_ATTR(DOW), "dow", ngx_http_mkt_attr_dow },
+    { MKT_ATTR(HOUR), "hour", ngx_http_mkt_attr_hour },
+    { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query },
+    { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header },
+    { 0, NULL, NULL }
+};
+
+
+#define NGX_HTTP_MKT_VAR_EXPERIMENTS  0
+#define NGX_HTTP_MKT_VAR_CACHE_KEY    1
+
+ngx_http_variable_t  ngx_http_mkt_exp_vars[] = {
+
+    { ngx_string("mkt_exp_"), NULL, ngx_http_mkt_variable_exp, 0,
+      NGX_HTTP_VAR_PREFIX, 0 },
+
+    { ngx_string("mkt_experiments"), NULL, ngx_http_mkt_variable_decisions,
+      NGX_HTTP_MKT_VAR_EXPERIMENTS, 0, 0 },
+
+    { ngx_string("mkt_cache_key"), NULL, ngx_http_mkt_variable_decisions,
+      NGX_HTTP_MKT_VAR_CACHE_KEY, 0, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/* per worker: the engine writes here, the request keeps a copy */
+static mkt_exp_result_t  *ngx_http_mkt_scratch;
+static mkt_sticky_t       ngx_http_mkt_sticky;
+
+
+static void
+ngx_http_mkt_config_diag(void *data, mkt_diag_level_e level, const char *msg)
+{
+    ngx_conf_t  *cf = data;
+
+    ngx_conf_log_error(level == MKT_DIAG_ERROR ? NGX_LOG_EMERG : NGX_LOG_WARN,
+                       cf, 0, "%s", msg);
+}
+
+
+static void
+ngx_http_mkt_config_cleanup(void *data)
+{
+    mkt_config_free(data);
+}
+
+
+char *
+ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mkt_main_conf_t  *mcf = conf;
+
+    ngx_str_t           *value, name;
+    ngx_pool_cleanup_t  *cln;
+
+    if (mcf->config != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Read once here, at "nginx -t" and on reload: a bad file fails the
+     * new cycle and the old configuration keeps serving.
+     */
+    mcf->config = mkt_config_load((char *) name.data,
+                                  ngx_http_mkt_config_diag, cf);
+    if (mcf->config == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_mkt_config_cleanup;
+    cln->data = mcf->config;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle)
+{
+    size_t                     n;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mkt_module);
+
+    if (mcf == NULL || mcf->config == NULL) {
+        return NGX_OK;
+    }
+
+    n = mkt_config_experiment_count(mcf->config);
+
+    ngx_http_mkt_scratch = ngx_palloc(cycle->pool,
+                                      (n ? n : 1) * sizeof(mkt_exp_result_t));
+    if (ngx_http_mkt_scratch == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* --- attributes --------------------------------------------------------- */
+
+static mkt_val_t
+ngx_http_mkt_str_val(ngx_str_t *s)
+{
+    return mkt_val_string((char *) s->data, s->len);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_id(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    if (a->ctx->uid.len) {
+        *v = ngx_http_mkt_str_val(&a->ctx->uid);
+        return NGX_OK;
+    }
+
+    return ngx_http_mkt_attr_vid(a, v);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_vid(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    if (!a->ctx->has_vid) {
+        return NGX_DECLINED;
+    }
+
+    *v = mkt_val_string((char *) a->ctx->vid, MKT_VID_LEN);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_uid(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    if (a->ctx->uid.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    *v = ngx_http_mkt_str_val(&a->ctx->uid);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_new(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    *v = mkt_val_bool(a->ctx->is_new);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_host(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    /* validated and lowercased by nginx */
+    if (a->r->headers_in.server.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    *v = ngx_http_mkt_str_val(&a->r->headers_in.server);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_path(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    *v = ngx_http_mkt_str_val(&a->r->uri);
+    return NGX_OK;
+}
+
+
+static mkt_ua_t *
+ngx_http_mkt_ua(ngx_http_mkt_attr_ctx_t *a)
+{
+    ngx_table_elt_t  *h;
+
+    if (!a->ua_done) {
+        h = a->r->headers_in.user_agent;
+        mkt_ua_classify(h ? (char *) h->value.data : "",
+                        h ? h->value.len : 0, &a->ua);
+        a->ua_done = 1;
+    }
+
+    return &a->ua;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_device(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    const char  *name;
+
+    name = mkt_ua_device_name(ngx_http_mkt_ua(a)->device);
+    *v = mkt_val_string(name, ngx_strlen(name));
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_browser(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    const char  *name;
+
+    name = mkt_ua_browser_name(ngx_http_mkt_ua(a)->browser);
+    *v = mkt_val_string(name, ngx_strlen(name));
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_dow(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    ngx_tm_t  tm;
+
+    /* UTC, Sunday 0, as JavaScript's getUTCDay() */
+    ngx_gmtime(ngx_time(), &tm);
+    *v = mkt_val_number(tm.ngx_tm_wday);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_hour(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime(ngx_time(), &tm);
+    *v = mkt_val_number(tm.ngx_tm_hour);
+    return NGX_OK;
+}
+
+
+/* Request text made safe: percent-decoded when asked, valid UTF-8, no
+ * control characters, bounded. */
+static ngx_int_t
+ngx_http_mkt_clean(ngx_http_request_t *r, ngx_str_t *in, ngx_uint_t unescape,
+    size_t cap, mkt_val_t *v)
+{
+    u_char  *dec, *dst, *out;
+    size_t   len;
+
+    len = in->len;
+    dec = in->data;
+
+    if (unescape) {
+        len = ngx_min(in->len, cap * 3);
+
+        dec = ngx_pnalloc(r->pool, len);
+        if (dec == NULL) {
+            return NGX_ERROR;
+        }
+
+        dst = dec;
+        out = in->data;
+        ngx_unescape_uri(&dst, &out, len, NGX_UNESCAPE_URI);
+        len = dst - dec;
+    }
+
+    out = ngx_pnalloc(r->pool, cap);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = mkt_text_clean((char *) out, cap, (char *) dec, len);
+    *v = mkt_val_string((char *) out, len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    size_t                     i, n;
+    ngx_str_t                  arg;
+    mkt_val_pair_t            *pairs;
+    const mkt_attr_refs_t     *refs;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
+    refs = mkt_config_attr_refs(mcf->config);
+
+    pairs = ngx_palloc(a->r->pool, (refs->nquery + 1) * sizeof(*pairs));
+    if (pairs == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < refs->nquery; i++) {
+        if (ngx_http_arg(a->r, (u_char *) refs->query[i].data,
+                         refs->query[i].len, &arg) != NGX_OK)
+        {
+            continue;
+        }
+
+        pairs[n].key = refs->query[i].data;
+        pairs[n].key_len = refs->query[i].len;
+
+        if (ngx_http_mkt_clean(a->r, &arg, 1, NGX_HTTP_MKT_QUERY_VAL_MAX,
+                               &pairs[n].val)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        n++;
+    }
+
+    *v = mkt_val_object(pairs, n);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    size_t                     i, n;
+    mkt_val_pair_t            *pairs;
+    ngx_table_elt_t           *h;
+    const mkt_str_t           *want;
+    const mkt_attr_refs_t     *refs;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
+    refs = mkt_config_attr_refs(mcf->config);
+
+    pairs = ngx_palloc(a->r->pool, (refs->nheader + 1) * sizeof(*pairs));
+    if (pairs == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < refs->nheader; i++) {
+        want = &refs->header[i];
+        h = ngx_http_mkt_header_in(a->r, (u_char *) want->data, want->len);
+        if (h == NULL) {
+            continue;
+        }
+
+        pairs[n].key = want->data;
+        pairs[n].key_len = want->len;
+
+        if (ngx_http_mkt_clean(a->r, &h->value, 0, NGX_HTTP_MKT_HEADER_VAL_MAX,
+                               &pairs[n].val)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        n++;
+    }
+
+    *v = mkt_val_object(pairs, n);
+    return NGX_OK;
+}
+
+
+/* Only what the config's conditions and hash attributes refer to. */
+static ngx_int_t
+ngx_http_mkt_build_attrs(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    const mkt_attr_refs_t *refs, mkt_val_t *attrs)
+{
+    size_t                    n;
+    ngx_int_t                 rc;
+    uint32_t                  flags;
+    mkt_val_pair_t           *pairs;
+    ngx_http_mkt_attr_t      *at;
+    ngx_http_mkt_attr_ctx_t   a;
+
+    pairs = ngx_palloc(r->pool, NGX_HTTP_MKT_ATTRS_MAX * sizeof(*pairs));
+    if (pairs == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&a, sizeof(a));
+    a.r = r;
+    a.ctx = ctx;
+
+    /* the whole query or header object counts as referring to it */
+    flags = refs->flags;
+    if (flags & MKT_ATTR(QUERY_ALL)) {
+        flags |= MKT_ATTR(QUERY);
+    }
+    if (flags & MKT_ATTR(HEADER_ALL)) {
+        flags |= MKT_ATTR(HEADER);
+    }
+
+    n = 0;
+
+    for (at = ngx_http_mkt_attrs; at->name; at++) {
+        if (!(flags & at->flag)) {
+            continue;
+        }
+
+        rc = at->get(&a, &pairs[n].val);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            pairs[n].key = at->name;
+            pairs[n].key_len = ngx_strlen(at->name);
+            n++;
+        }
+    }
+
+    *attrs = mkt_val_object(pairs, n);
+    return NGX_OK;
+}
+
+
+/* --- decisions ---------------------------------------------------------- */
+
+static ngx_uint_t
+ngx_http_mkt_sticky_found(void *data, const char *val, size_t len)
+{
+    mkt_cookie_status_e   rc;
+    ngx_http_request_t   *r = data;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+
+    rc = mkt_sticky_decode(mcf->hmac, val, len, &ngx_http_mkt_sticky);
+    if (rc == MKT_COOKIE_OK) {
+        return 1;
+    }
+
+    ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_sticky_cookies);
+    return 0;
+}
+
+
+static size_t
+ngx_http_mkt_forced(ngx_http_request_t *r, mkt_config_t *cfg,
+    mkt_force_t *forced)
+{
+    u_char     *dst, *src;
+    size_t      len;
+    ngx_str_t   arg;
+    u_char      buf[MKT_FORCE_INPUT_MAX];
+
+    if (ngx_http_arg(r, (u_char *) "mkt_force", 9, &arg) != NGX_OK) {
+        return 0;
+    }
+
+    if (!ngx_http_mkt_qa_allowed(r)) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_qa_denied);
+        return 0;
+    }
+
+    len = ngx_min(arg.len, MKT_FORCE_INPUT_MAX);
+    dst = buf;
+    src = arg.data;
+    ngx_unescape_uri(&dst, &src, len, NGX_UNESCAPE_URI);
+
+    len = mkt_force_parse(cfg, (char *) buf, dst - buf, forced);
+    if (len) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_forced);
+    }
+
+    return len;
+}
+
+
+void
+ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    u_char                    *p;
+    size_t                     n, i, len;
+    ngx_uint_t                 had_sticky;
+    mkt_val_t                  attrs;
+    mkt_config_t              *cfg;
+    mkt_request_t              req;
+    mkt_force_t                forced[MKT_FORCE_MAX];
+    ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    cfg = mcf->config;
+
+    if (cfg == NULL || mkt_config_experiment_count(cfg) == 0
+        || ngx_http_mkt_scratch == NULL)
+    {
+        return;
+    }
+
+    if (ngx_http_mkt_build_attrs(r, ctx, mkt_config_attr_refs(cfg), &attrs)
+        != NGX_OK)
+    {
+        return;
+    }
+
+    mkt_sticky_init(&ngx_http_mkt_sticky);
+    had_sticky = ngx_http_mkt_cookie_each(r, &sticky_name,
+                                          ngx_http_mkt_sticky_found, r);
+
+    ngx_memzero(&req, sizeof(req));
+    req.attributes = &attrs;
+    req.host = (char *) r->headers_in.server.data;
+    req.host_len = r->headers_in.server.len;
+    req.path = (char *) r->uri.data;
+    req.path_len = r->uri.len;
+    req.now = ngx_time();
+    req.sticky = ctx->has_vid ? &ngx_http_mkt_sticky : NULL;
+    req.forced = forced;
+    req.nforced = ngx_http_mkt_forced(r, cfg, forced);
+
+    n = mkt_experiments_eval(cfg, &req, ngx_http_mkt_scratch);
+
+    ctx->results = ngx_palloc(r->pool, (n ? n : 1) * sizeof(mkt_exp_result_t));
+    if (ctx->results == NULL) {
+        return;
+    }
+
+    ngx_memcpy(ctx->results, ngx_http_mkt_scratch,
+               n * sizeof(mkt_exp_result_t));
+    ctx->nresults = n;
+
+    for (i = 0; i < n; i++) {
+        if (ctx->results[i].exposure) {
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_assignments);
+        }
+    }
+
+    len = mkt_config_experiments_str_max(cfg);
+    p = ngx_pnalloc(r->pool, len + MKT_CACHE_KEY_LEN);
+    if (p == NULL) {
+        return;
+    }
+
+    ctx->experiments.data = p;
+    ctx->experiments.len = mkt_experiments_format(cfg, ctx->results, n,
+                                                  (char *) p, len);
+    ctx->cache_key.data = p + len;
+    ctx->cache_key.len = mkt_experiments_cache_key(cfg, ctx->results, n,
+                                                   (char *) p + len);
+
+    if (!ngx_http_mkt_sticky.changed || req.sticky == NULL) {
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, MKT_STICKY_COOKIE_MAX);
+    if (p == NULL) {
+        return;
+    }
+
+    if (mkt_sticky_encode(mcf->hmac, &ngx_http_mkt_sticky, cfg, (char *) p,
+                          &len)
+        != 0)
+    {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);
+        return;
+    }
+
+    /* an empty state expires a cookie the browser still holds */
+    if (len == 0 && !had_sticky) {
+        return;
+    }
+
+    ctx->sticky_cookie.data = p;
+    ctx->sticky_cookie.len = len;
+    ctx->sticky_set = 1;
+}
+
+
+/* --- variables ---------------------------------------------------------- */
+
+static ngx_int_t
+ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t                 *name = (ngx_str_t *) data;
+
+    int                        idx;
+    size_t                     prefix;
+    const mkt_exp_result_t    *res;
+    const mkt_experiment_t    *exp;
+    ngx_http_mkt_ctx_t        *ctx;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    /* not in the experiment, or no such experiment: empty */
+    ngx_http_mkt_var_set(v, (u_char *) "", 0);
+
+    if (ctx == NULL || mcf->config == NULL) {
+        return NGX_OK;
+    }
+
+    prefix = sizeof("mkt_exp_") - 1;
+    idx = mkt_config_find_variable(mcf->config, (char *) name->data + prefix,
+                                   name->len - prefix);
+    if (idx < 0) {
+        return NGX_OK;
+    }
+
+    res = mkt_experiments_find(ctx->results, ctx->nresults, (uint32_t) idx);
+    if (res == NULL || res->variation < 0) {
+        return NGX_OK;
+    }
+
+    exp = mkt_config_experiment(mcf->config, idx);
+
+    ngx_http_mkt_var_set(v, (u_char *) exp->variations[res->variation].data,
+                         exp->variations[res->variation].len);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t           *s;
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (data == NGX_HTTP_MKT_VAR_EXPERIMENTS) ? &ctx->experiments
+                                                : &ctx->cache_key;
+
+    ngx_http_mkt_var_set(v, s->len ? s->data : (u_char *) "", s->len);
+    return NGX_OK;
+}

@@ -1,0 +1,263 @@
+# Experiments from mkt_config: assignment as GrowthBook computes it, the
+# variables, namespaces, holdout, schedule, match, stopped winners, sticky
+# buckets across a weight change, QA forcing, and config errors.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use Mkt::Test;
+
+my $SECRET = 'exp-secret-0123456789abcdef';
+my $J = JSON::PP->new->canonical;
+
+# GrowthBook's hash, version 2, written here independently of src/hash.c
+sub fnv32a {
+    my $h = 0x811c9dc5;
+    for my $c (unpack 'C*', $_[0]) {
+        $h ^= $c;
+        $h = ($h * 0x01000193) % 4294967296;
+    }
+    return $h;
+}
+sub gb_hash2 { (fnv32a('' . fnv32a($_[0] . $_[1])) % 10000) / 10000 }
+
+sub experiments {
+    my (%o) = @_;
+    my $hero = { key => 'hero-2026q4', hashVersion => 2,
+        variations => ['control', 'new-hero'],
+        weights => $o{weights} // [0.5, 0.5],
+        (defined $o{bv} ? (bucketVersion => $o{bv}) : ()),
+        match => { path => '^/landing/' } };
+    return $J->encode({
+        goals => ['signup'],
+        holdout => { key => 'global-holdout', coverage => $o{holdout} // 0 },
+        experiments => [
+            $hero,
+            { key => 'ns-a', hashVersion => 2, variations => ['a0', 'a1'],
+              namespace => ['pair', 0, 0.5], match => { path => '^/ns' } },
+            { key => 'ns-b', hashVersion => 2, variations => ['b0', 'b1'],
+              namespace => ['pair', 0.5, 1], match => { path => '^/ns' } },
+            { key => 'future', variations => ['x', 'y'],
+              start => '2099-01-01T00:00:00Z', match => { path => '^/sched' } },
+            { key => 'past', variations => ['x', 'y'],
+              end => '2001-01-01T00:00:00Z', match => { path => '^/sched' } },
+            { key => 'won', status => 'stopped', winner => 'w2',
+              variations => ['w1', 'w2'], match => { path => '^/won' } },
+            { key => 'host-only', variations => ['h0', 'h1'],
+              match => { host => 'www.example.com', path => '^/landing/' } },
+            { key => 'by-query', variations => ['q0', 'q1'],
+              condition => { 'query.ch' => 'xhs01', device => 'mobile' },
+              match => { path => '^/cond' } },
+            { key => 'by-header', variations => ['h0', 'h1'],
+              condition => { 'header.x-tier' => { '$in' => ['gold'] } },
+              match => { path => '^/cond' } },
+        ],
+    });
+}
+
+my $ngx = start_nginx(
+    files => { 'exp.json' => experiments() },
+    http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/exp.json;
+    mkt_qa_token "qa-token-123";
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost www.example.com;
+        mkt on;
+        mkt_qa 127.0.0.1/32;
+
+        location / {
+            add_header X-Hero \$mkt_exp_hero_2026q4 always;
+            add_header X-Host-Only \$mkt_exp_host_only always;
+            add_header X-A \$mkt_exp_ns_a always;
+            add_header X-B \$mkt_exp_ns_b always;
+            add_header X-Q \$mkt_exp_by_query always;
+            add_header X-H \$mkt_exp_by_header always;
+            add_header X-All \$mkt_experiments always;
+            add_header X-CK \$mkt_cache_key always;
+            add_header X-Vid \$mkt_vid always;
+            return 200 "ok\\n";
+        }
+
+        location = /mkt/status {
+            mkt off;
+            mkt_status;
+        }
+    }
+
+    # a second server without mkt_qa: only the token may force
+    server {
+        listen 127.0.0.1:%%PORT2%%;
+        mkt on;
+        location / {
+            add_header X-Hero \$mkt_exp_hero_2026q4 always;
+            return 204;
+        }
+    }
+EOF
+
+sub status { decode_json(request('GET', '/mkt/status')->{body}) }
+sub hdr { my ($res, $h) = @_; $res->{headers}{$h} // '' }
+
+# --- assignment matches GrowthBook's hash, and is stable -------------------
+my %seen;
+my @visitors;
+for my $i (1 .. 30) {
+    my $jar = new_jar();
+    my $res = request('GET', '/landing/x', jar => $jar);
+    my $vid = hdr($res, 'x-vid');
+    my $want = gb_hash2('hero-2026q4', $vid) < 0.5 ? 'control' : 'new-hero';
+    is hdr($res, 'x-hero'), $want, "visitor $i: variation as GrowthBook "
+        . 'hashes it';
+    is hdr($res, 'x-all'), "hero-2026q4:$want", '$mkt_experiments';
+    $seen{$want}++;
+    push @visitors, { jar => $jar, vid => $vid, var => $want,
+        ck => hdr($res, 'x-ck') };
+}
+is scalar keys %seen, 2, 'both variations occur';
+my $v0 = $visitors[0];
+is hdr(request('GET', '/landing/y', jar => $v0->{jar}), 'x-hero'), $v0->{var},
+    'the same visitor gets the same variation again';
+
+my ($same) = grep { $_->{var} eq $v0->{var} } @visitors[1 .. $#visitors];
+my ($other) = grep { $_->{var} ne $v0->{var} } @visitors;
+like $v0->{ck}, qr/\A[A-Za-z0-9_-]{11}\z/, '$mkt_cache_key is 11 chars';
+is $same->{ck}, $v0->{ck}, 'equal decisions give equal cache keys';
+isnt $other->{ck}, $v0->{ck}, 'different decisions, different keys';
+my $res = request('GET', '/nowhere', jar => new_jar());
+is hdr($res, 'x-all'), '', 'outside every experiment: no assignments';
+is hdr($res, 'x-ck'), '', 'and an empty cache key';
+is hdr($res, 'x-hero'), '', 'and $mkt_exp_ is empty';
+
+# --- sticky buckets --------------------------------------------------------
+ok defined $v0->{jar}->cookie('_mkt_sb'), 'assignment stored in _mkt_sb';
+like $v0->{jar}->cookie('_mkt_sb'), qr/\As1\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
+    '_mkt_sb is a signed s1. value';
+
+# a control visitor whose bucket moves to new-hero under weights 0.01/0.99
+my ($ctl) = grep { $_->{var} eq 'control'
+    && gb_hash2('hero-2026q4', $_->{vid}) >= 0.01 } @visitors;
+ok $ctl, 'found a control visitor to move';
+$ngx->reload(files => { 'exp.json' => experiments(weights => [0.01, 0.99]) });
+is hdr(request('GET', '/landing/x', jar => $ctl->{jar}), 'x-hero'), 'control',
+    'raising a weight does not move a visitor already assigned';
+my $nosticky = new_jar();
+$nosticky->set('_mkt', $ctl->{jar}->cookie('_mkt'));
+is hdr(request('GET', '/landing/x', jar => $nosticky), 'x-hero'), 'new-hero',
+    'without the sticky cookie the new weights apply';
+
+$ngx->reload(files => { 'exp.json' => experiments(weights => [0.01, 0.99],
+    bv => 1) });
+is hdr(request('GET', '/landing/x', jar => $ctl->{jar}), 'x-hero'), 'new-hero',
+    'raising bucketVersion re-buckets the visitor';
+$ngx->reload(files => { 'exp.json' => experiments() });
+
+# --- namespaces: a pair never overlaps -------------------------------------
+my ($in_a, $in_b) = (0, 0);
+for my $i (1 .. 40) {
+    my $r = request('GET', '/ns', jar => new_jar());
+    my ($a, $b) = (hdr($r, 'x-a'), hdr($r, 'x-b'));
+    ok(($a eq '') != ($b eq ''), "visitor $i is in exactly one of the pair")
+        or diag "a=$a b=$b";
+    $in_a++ if $a ne '';
+    $in_b++ if $b ne '';
+}
+ok $in_a && $in_b, "both halves of the namespace used ($in_a/$in_b)";
+
+# --- schedule, stopped winner, host match ----------------------------------
+$res = request('GET', '/sched', jar => new_jar());
+is hdr($res, 'x-all'), '', 'not started and ended experiments assign nobody';
+for (1 .. 5) {
+    is hdr(request('GET', '/won', jar => new_jar()), 'x-all'), 'won:w2',
+        'a stopped experiment gives everyone its winner';
+}
+$res = request('GET', '/landing/x', jar => new_jar(),
+    host => 'www.example.com');
+like hdr($res, 'x-host-only'), qr/\Ah[01]\z/, 'match.host matches';
+$res = request('GET', '/landing/x', jar => new_jar());
+is hdr($res, 'x-host-only'), '', 'another host does not';
+
+# --- conditions on query, device and header --------------------------------
+my $mobile = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) '
+    . 'AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 '
+    . 'Safari/604.1';
+$res = request('GET', '/cond?ch=xhs01', jar => new_jar(),
+    headers => ['User-Agent' => $mobile]);
+like hdr($res, 'x-q'), qr/\Aq[01]\z/, 'query.ch and device condition true';
+$res = request('GET', '/cond?ch=xhs01', jar => new_jar());
+is hdr($res, 'x-q'), '', 'desktop: condition false';
+$res = request('GET', '/cond?ch=%78hs01', jar => new_jar(),
+    headers => ['User-Agent' => $mobile]);
+like hdr($res, 'x-q'), qr/\Aq[01]\z/, 'query values are percent-decoded';
+$res = request('GET', '/cond', jar => new_jar(),
+    headers => ['X-Tier' => 'gold']);
+like hdr($res, 'x-h'), qr/\Ah[01]\z/, 'header.x-tier condition true';
+is hdr($res, 'x-q'), '', 'and the query condition false';
+
+# --- QA forcing ------------------------------------------------------------
+my $before = status();
+my $qa = new_jar();
+$res = request('GET', '/landing/x', jar => $qa);
+my $natural = hdr($res, 'x-hero');
+my $flip = $natural eq 'control' ? 'new-hero' : 'control';
+$res = request('GET', "/landing/x?mkt_force=hero-2026q4:$flip", jar => $qa);
+is hdr($res, 'x-hero'), $flip, 'mkt_qa address forces a variation';
+is hdr(request('GET', '/landing/x', jar => $qa), 'x-hero'), $natural,
+    'forcing is not stored: the next request is back to normal';
+
+my $port2 = $ngx->port(2);
+my $u = "http://127.0.0.1:$port2/landing/x";
+my $plain = new_jar();
+$natural = hdr(request('GET', $u, jar => $plain), 'x-hero');
+$flip = $natural eq 'control' ? 'new-hero' : 'control';
+is hdr(request('GET', "$u?mkt_force=hero-2026q4:$flip", jar => $plain),
+    'x-hero'), $natural, 'outside mkt_qa, without a token: ignored';
+is hdr(request('GET', "$u?mkt_force=hero-2026q4:$flip", jar => $plain,
+    headers => ['X-Mkt-QA-Token' => 'wrong']), 'x-hero'), $natural,
+    'a wrong token is ignored';
+is hdr(request('GET', "$u?mkt_force=hero-2026q4:$flip", jar => $plain,
+    headers => ['X-Mkt-QA-Token' => 'qa-token-123']), 'x-hero'), $flip,
+    'the token in X-Mkt-QA-Token forces';
+is hdr(request('GET', "$u?mkt_force=hero-2026q4%3A$flip&mkt_qa_token="
+    . 'qa-token-123', jar => $plain), 'x-hero'), $flip,
+    'the token in the query forces (percent-encoded colon too)';
+my $after = status();
+is $after->{forced} - $before->{forced}, 3, 'forced requests counted';
+is $after->{qa_denied} - $before->{qa_denied}, 2, 'denied forcing counted';
+
+# --- holdout ---------------------------------------------------------------
+$ngx->reload(files => { 'exp.json' => experiments(holdout => 0.3) });
+my $held = 0;
+my $N = 200;
+for (1 .. $N) {
+    $held++ if hdr(request('GET', '/landing/x', jar => new_jar()), 'x-all')
+        eq '';
+}
+cmp_ok $held, '>=', $N * 0.15, "holdout 30%: $held of $N held out (>= 15%)";
+cmp_ok $held, '<=', $N * 0.45, 'and <= 45%';
+
+# --- config errors ---------------------------------------------------------
+my ($rc, $out) = nginx_test_config(
+    files => { 'bad.json' => '{"experiments":[{"key":"a","variations":'
+        . '["x","y"],"weights":[0.5,0.4]}]}' },
+    http => 'mkt_config %%PREFIX%%/bad.json;');
+isnt $rc, 0, 'weights not summing to 1 fail nginx -t';
+like $out, qr/\[emerg\] .*bad\.json: experiments\[0\]\.weights: /,
+    'the message names the file and JSON path';
+
+($rc, $out) = nginx_test_config(
+    files => { 'syntax.json' => "{\n  \"experiments\": [\n    {,\n" },
+    http => 'mkt_config %%PREFIX%%/syntax.json;');
+isnt $rc, 0, 'a syntax error fails nginx -t';
+like $out, qr/syntax\.json:3:\d+: /, 'with line and column';
+
+my $msg = $ngx->reload(expect_fail => 1,
+    files => { 'exp.json' => '{"experiments": [{"key": 1}]}' });
+like $msg, qr/exp\.json: experiments\[0\]\.key: /,
+    'a bad reload is refused with the path';
+like hdr(request('GET', '/landing/x', jar => new_jar()), 'x-hero'),
+    qr/\A(?:control|new-hero)\z/, 'and the old config keeps serving';
+
+finish();
