@@ -37,6 +37,8 @@ static ngx_int_t ngx_http_mkt_attr_uid(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_new(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_tags(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_host(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_path(ngx_http_mkt_attr_ctx_t *a,
@@ -66,6 +68,7 @@ static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
     { MKT_ATTR(VID), "vid", ngx_http_mkt_attr_vid },
     { MKT_ATTR(UID), "uid", ngx_http_mkt_attr_uid },
     { MKT_ATTR(NEW), "new", ngx_http_mkt_attr_new },
+    { MKT_ATTR(TAGS), "tags", ngx_http_mkt_attr_tags },
     { MKT_ATTR(HOST), "host", ngx_http_mkt_attr_host },
     { MKT_ATTR(PATH), "path", ngx_http_mkt_attr_path },
     { MKT_ATTR(DEVICE), "device", ngx_http_mkt_attr_device },
@@ -232,6 +235,15 @@ static ngx_int_t
 ngx_http_mkt_attr_new(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 {
     *v = mkt_val_bool(a->ctx->is_new);
+    return NGX_OK;
+}
+
+
+/* always an array, empty without tags: {"tags": {"$size": 0}} works */
+static ngx_int_t
+ngx_http_mkt_attr_tags(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    *v = mkt_val_array(a->ctx->tag_items, a->ctx->ntags);
     return NGX_OK;
 }
 

@@ -24,6 +24,7 @@ static void ngx_http_mkt_hmac_cleanup(void *data);
 static ngx_int_t ngx_http_mkt_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mkt_header_filter(ngx_http_request_t *r);
 static void ngx_http_mkt_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_mkt_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_mkt_commands[] = {
@@ -84,6 +85,20 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       offsetof(ngx_http_mkt_srv_conf_t, qa_token),
       NULL },
 
+    { ngx_string("mkt_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_tags_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_tags_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -117,16 +132,30 @@ ngx_module_t  ngx_http_mkt_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_http_mkt_experiments_init_process, /* init process */
+    ngx_http_mkt_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_mkt_redis_exit_process,       /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+static ngx_int_t
+ngx_http_mkt_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_mkt_experiments_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_redis_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_tags_init_process(cycle) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t
@@ -476,22 +505,48 @@ ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create)
 }
 
 
+/*
+ * Marks the context's cleanup entry (see ngx_http_mkt_ctx), and stops a
+ * wait for Redis when the request goes away before its reply.
+ */
 static void
 ngx_http_mkt_ctx_cleanup(void *data)
 {
-    /* nothing to free: the handler only marks the context's cleanup entry */
+    ngx_http_mkt_ctx_t  *ctx = data;
+
+    if (ctx->tags_state == NGX_HTTP_MKT_TAGS_WAITING) {
+        ngx_http_mkt_tags_detach(ctx);
+    }
 }
 
 
 static ngx_int_t
 ngx_http_mkt_rewrite_handler(ngx_http_request_t *r)
 {
+    ngx_http_mkt_ctx_t       *ctx;
     ngx_http_mkt_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
 
     if (!lcf->enable) {
         return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_mkt_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /*
+     * Only the main request waits for tags, here, before the rewrite
+     * module's directives run: they see decisions made with them.
+     */
+    if (!ctx->done && r == r->main) {
+        ngx_http_mkt_identify(r, ctx);
+
+        if (ngx_http_mkt_tags_fetch(r, ctx) == NGX_AGAIN) {
+            return NGX_DONE;
+        }
     }
 
     /* failures are counted inside and never fail the request */
@@ -550,10 +605,28 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
 
     ctx->done = 1;
 
-    ngx_http_mkt_identity(r, ctx);
+    ngx_http_mkt_identify(r, ctx);
+
+    /* read early, e.g. by a server-level "set": no waiting for Redis */
+    if (ctx->tags_state == NGX_HTTP_MKT_TAGS_WAITING) {
+        ngx_http_mkt_tags_detach(ctx);
+    }
+
+    ngx_http_mkt_tags_settle(r, ctx);
     ngx_http_mkt_experiments(r, ctx);
 
     return ctx;
+}
+
+
+/* Who the visitor is, once per main request. */
+void
+ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    if (!ctx->identified) {
+        ctx->identified = 1;
+        ngx_http_mkt_identity(r, ctx);
+    }
 }
 
 

@@ -7,10 +7,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <hiredis.h>
+
 #include "config.h"
 #include "cookie.h"
 #include "experiment.h"
 #include "hmac.h"
+#include "tags.h"
 
 
 #define NGX_HTTP_MKT_VERSION      "0.1.0"
@@ -43,7 +46,18 @@
       "?mkt_force=")                                                        \
     X(qa_denied, "Requests with ?mkt_force= from outside mkt_qa, ignored")  \
     X(bad_sticky_cookies, "Sticky-bucket cookies rejected (malformed, "     \
-      "oversized, unsigned or wrongly signed)")
+      "oversized, unsigned or wrongly signed)")                             \
+    X(tags_cache_hits, "Tag lookups answered by mkt_tags_cache")            \
+    X(tags_cache_misses, "Requests whose tags were not all cached")         \
+    X(redis_connects, "Connections opened to mkt_redis")                    \
+    X(redis_ok, "Redis replies received")                                   \
+    X(redis_errors, "Redis error replies and failed connections")           \
+    X(redis_timeouts, "Requests that stopped waiting for Redis at "         \
+      "timeout")                                                            \
+    X(redis_skipped, "Requests that skipped Redis: circuit open")           \
+    X(redis_circuit_open, "Times the circuit breaker opened")              \
+    X(redis_bad_replies, "Replies of an unexpected type")                   \
+    X(aliases_written, "mkt:alias:VID writes")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -59,11 +73,26 @@ typedef struct {
 
 
 typedef struct {
+    ngx_addr_t                 addr;
+    ngx_msec_t                 timeout;
+    ngx_msec_t                 connect_timeout;
+    ngx_msec_t                 backoff;
+    ngx_uint_t                 pool;
+    ngx_uint_t                 fails;
+    ngx_int_t                  db;            /* -1: no SELECT */
+    ngx_str_t                  user;
+    ngx_str_t                  password;
+} ngx_http_mkt_redis_conf_t;
+
+
+typedef struct {
     ngx_str_t                  secret;
     mkt_hmac_t                *hmac;
     mkt_config_t              *config;        /* mkt_config, or NULL */
     ngx_shm_zone_t            *status_zone;
     ngx_flag_t                 used;          /* "mkt on" appears somewhere */
+    ngx_http_mkt_redis_conf_t *redis;         /* mkt_redis, or NULL */
+    ngx_shm_zone_t            *tags_zone;     /* mkt_tags_cache, or NULL */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -98,8 +127,25 @@ typedef struct {
 } ngx_http_mkt_loc_conf_t;
 
 
-/* per main request; survives internal redirects (see ngx_http_mkt_ctx) */
+typedef struct ngx_http_mkt_ctx_s    ngx_http_mkt_ctx_t;
+typedef struct ngx_http_mkt_fetch_s  ngx_http_mkt_fetch_t;
+
+/* a request waiting for the Redis read of one of its ids */
 typedef struct {
+    ngx_queue_t                queue;         /* in the fetch's waiters */
+    ngx_http_request_t        *r;
+    ngx_http_mkt_ctx_t        *ctx;
+    ngx_uint_t                 slot;          /* in ctx->id_tags */
+    unsigned                   attached:1;
+} ngx_http_mkt_waiter_t;
+
+
+#define NGX_HTTP_MKT_TAGS_NONE     0
+#define NGX_HTTP_MKT_TAGS_WAITING  1
+#define NGX_HTTP_MKT_TAGS_DONE     2
+
+/* per main request; survives internal redirects (see ngx_http_mkt_ctx) */
+struct ngx_http_mkt_ctx_s {
     u_char                     vid[MKT_VID_LEN];
     ngx_str_t                  uid;
     ngx_str_t                  set_cookie;    /* value to send, if any */
@@ -110,12 +156,22 @@ typedef struct {
     ngx_str_t                  cache_key;     /* $mkt_cache_key */
     ngx_str_t                  sticky_cookie; /* _mkt_sb value to send */
 
+    ngx_str_t                  id_tags[2];    /* tag blobs: uid, vid */
+    ngx_str_t                  tags;          /* $mkt_tags */
+    mkt_val_t                 *tag_items;     /* attribute "tags" */
+    size_t                     ntags;
+    ngx_http_mkt_waiter_t      waiter[2];
+    ngx_uint_t                 waiting;
+    ngx_event_t                tags_ev;       /* wake-up and timeout */
+
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
     unsigned                   is_new:1;
     unsigned                   cookie_sent:1;
     unsigned                   sticky_set:1;  /* send sticky_cookie */
-} ngx_http_mkt_ctx_t;
+    unsigned                   identified:1;
+    unsigned                   tags_state:2;
+};
 
 
 extern ngx_module_t  ngx_http_mkt_module;
@@ -123,6 +179,7 @@ extern ngx_module_t  ngx_http_mkt_module;
 
 ngx_http_mkt_ctx_t *ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create);
 ngx_http_mkt_ctx_t *ngx_http_mkt_decide(ngx_http_request_t *r);
+void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 
 void ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_uint_t ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
@@ -146,12 +203,38 @@ ngx_int_t ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle);
 void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
 
+typedef struct ngx_http_mkt_redis_conn_s  ngx_http_mkt_redis_conn_t;
+typedef void (*ngx_http_mkt_redis_reply_pt)(void *data, redisReply *reply);
+
+char *ngx_http_mkt_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_mkt_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_mkt_redis_enabled(void);
+ngx_msec_t ngx_http_mkt_redis_timeout(void);
+ngx_http_mkt_redis_conn_t *ngx_http_mkt_redis_connection(void);
+ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_mkt_redis_reply_pt handler, void *data);
+void ngx_http_mkt_redis_timed_out(void);
+
+char *ngx_http_mkt_tags_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_mkt_tags_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+ngx_int_t ngx_http_mkt_tags_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_mkt_tags_fetch(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_tags_detach(ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_tags_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+time_t ngx_http_mkt_tags_cache_ttl(void);
+time_t ngx_http_mkt_tags_cache_negative_ttl(void);
+
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_mkt_status_init_zone(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 void ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c);
+void ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c);
 char *ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 

@@ -86,6 +86,20 @@ ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c)
 }
 
 
+/* The same outside any request (Redis events), for this worker's cycle. */
+void
+ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c)
+{
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_mkt_module);
+    sh = mcf->status_zone->data;
+
+    (void) ngx_atomic_fetch_add(&sh->counter[c], 1);
+}
+
+
 char *
 ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

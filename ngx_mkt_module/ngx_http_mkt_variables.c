@@ -10,7 +10,7 @@
 
 static ngx_int_t ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_mkt_variable_uid(ngx_http_request_t *r,
+static ngx_int_t ngx_http_mkt_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
@@ -19,7 +19,11 @@ static ngx_http_variable_t  ngx_http_mkt_vars[] = {
     { ngx_string("mkt_vid"), NULL, ngx_http_mkt_variable_visitor,
       NGX_HTTP_MKT_VAR_VID, 0, 0 },
 
-    { ngx_string("mkt_uid"), NULL, ngx_http_mkt_variable_uid, 0, 0, 0 },
+    { ngx_string("mkt_uid"), NULL, ngx_http_mkt_variable_str,
+      offsetof(ngx_http_mkt_ctx_t, uid), 0, 0 },
+
+    { ngx_string("mkt_tags"), NULL, ngx_http_mkt_variable_str,
+      offsetof(ngx_http_mkt_ctx_t, tags), 0, 0 },
 
     { ngx_string("mkt_new"), NULL, ngx_http_mkt_variable_visitor,
       NGX_HTTP_MKT_VAR_NEW, 0, 0 },
@@ -114,10 +118,12 @@ ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
 }
 
 
+/* An ngx_str_t of the context at offset data: $mkt_uid, $mkt_tags. */
 static ngx_int_t
-ngx_http_mkt_variable_uid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+ngx_http_mkt_variable_str(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
+    ngx_str_t           *s;
     ngx_http_mkt_ctx_t  *ctx;
 
     ctx = ngx_http_mkt_var_ctx(r);
@@ -127,9 +133,10 @@ ngx_http_mkt_variable_uid(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
+    s = (ngx_str_t *) ((char *) ctx + data);
+
     /* never a NULL pointer, even empty: nginx copies values with memcpy() */
-    ngx_http_mkt_var_set(v, ctx->uid.len ? ctx->uid.data : (u_char *) "",
-                         ctx->uid.len);
+    ngx_http_mkt_var_set(v, s->len ? s->data : (u_char *) "", s->len);
     return NGX_OK;
 }
 
