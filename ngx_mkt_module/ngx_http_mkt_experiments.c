@@ -58,7 +58,7 @@ static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
 
 static ngx_int_t ngx_http_mkt_variable_exp(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+static ngx_int_t ngx_http_mkt_variable_slot(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
@@ -81,19 +81,20 @@ static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
 };
 
 
-#define NGX_HTTP_MKT_VAR_EXPERIMENTS  0
-#define NGX_HTTP_MKT_VAR_CACHE_KEY    1
 
 ngx_http_variable_t  ngx_http_mkt_exp_vars[] = {
 
     { ngx_string("mkt_exp_"), NULL, ngx_http_mkt_variable_exp, 0,
       NGX_HTTP_VAR_PREFIX, 0 },
 
-    { ngx_string("mkt_experiments"), NULL, ngx_http_mkt_variable_decisions,
-      NGX_HTTP_MKT_VAR_EXPERIMENTS, 0, 0 },
+    { ngx_string("mkt_slot_"), NULL, ngx_http_mkt_variable_slot, 0,
+      NGX_HTTP_VAR_PREFIX, 0 },
 
-    { ngx_string("mkt_cache_key"), NULL, ngx_http_mkt_variable_decisions,
-      NGX_HTTP_MKT_VAR_CACHE_KEY, 0, 0 },
+    { ngx_string("mkt_experiments"), NULL, ngx_http_mkt_variable_str,
+      offsetof(ngx_http_mkt_ctx_t, experiments), 0, 0 },
+
+    { ngx_string("mkt_cache_key"), NULL, ngx_http_mkt_variable_str,
+      offsetof(ngx_http_mkt_ctx_t, cache_key), 0, 0 },
 
       ngx_http_null_variable
 };
@@ -581,8 +582,9 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     cfg = mcf->config;
 
-    if (cfg == NULL || mkt_config_experiment_count(cfg) == 0
-        || ngx_http_mkt_scratch == NULL)
+    if (cfg == NULL || ngx_http_mkt_scratch == NULL
+        || (mkt_config_experiment_count(cfg) == 0
+            && mkt_config_slot_count(cfg) == 0))
     {
         return;
     }
@@ -619,6 +621,15 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
                n * sizeof(mkt_exp_result_t));
     ctx->nresults = n;
 
+    ctx->slots = ngx_palloc(r->pool, (mkt_config_slot_count(cfg) + 1)
+                                     * sizeof(mkt_slot_result_t));
+    if (ctx->slots == NULL) {
+        return;
+    }
+
+    mkt_slots_choose(cfg, &attrs, mkt_holdout_contains(cfg, &attrs),
+                     ctx->results, n, ctx->slots);
+
     for (i = 0; i < n; i++) {
         if (ctx->results[i].exposure) {
             ngx_http_mkt_count(r, NGX_HTTP_MKT_C_assignments);
@@ -635,8 +646,8 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     ctx->experiments.len = mkt_experiments_format(cfg, ctx->results, n,
                                                   (char *) p, len);
     ctx->cache_key.data = p + len;
-    ctx->cache_key.len = mkt_experiments_cache_key(cfg, ctx->results, n,
-                                                   (char *) p + len);
+    ctx->cache_key.len = mkt_decisions_cache_key(cfg, ctx->results, n,
+                                                 ctx->slots, (char *) p + len);
 
     if (!ngx_http_mkt_sticky.changed || req.sticky == NULL) {
         return;
@@ -711,23 +722,39 @@ ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
+/* $mkt_slot_NAME: the slot's variant; empty for no such slot */
 static ngx_int_t
-ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+ngx_http_mkt_variable_slot(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t           *s;
-    ngx_http_mkt_ctx_t  *ctx;
+    ngx_str_t                 *name = (ngx_str_t *) data;
 
+    int                        idx;
+    size_t                     prefix;
+    const mkt_str_t           *variant;
+    ngx_http_mkt_ctx_t        *ctx;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     ctx = ngx_http_mkt_var_ctx(r);
 
-    if (ctx == NULL) {
-        v->not_found = 1;
+    ngx_http_mkt_var_set(v, (u_char *) "", 0);
+
+    if (ctx == NULL || mcf->config == NULL || ctx->slots == NULL) {
         return NGX_OK;
     }
 
-    s = (data == NGX_HTTP_MKT_VAR_EXPERIMENTS) ? &ctx->experiments
-                                                : &ctx->cache_key;
+    prefix = sizeof("mkt_slot_") - 1;
+    idx = mkt_config_find_slot_variable(mcf->config,
+                                        (char *) name->data + prefix,
+                                        name->len - prefix);
+    if (idx < 0) {
+        return NGX_OK;
+    }
 
-    ngx_http_mkt_var_set(v, s->len ? s->data : (u_char *) "", s->len);
+    variant = &mkt_config_slot(mcf->config, idx)
+                   ->variants[ctx->slots[idx].variant];
+
+    ngx_http_mkt_var_set(v, (u_char *) variant->data, variant->len);
     return NGX_OK;
 }

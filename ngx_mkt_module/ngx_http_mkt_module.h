@@ -152,6 +152,7 @@ struct ngx_http_mkt_ctx_s {
 
     mkt_exp_result_t          *results;       /* experiments decided */
     size_t                     nresults;
+    mkt_slot_result_t         *slots;         /* one per slot, or NULL */
     ngx_str_t                  experiments;   /* $mkt_experiments */
     ngx_str_t                  cache_key;     /* $mkt_cache_key */
     ngx_str_t                  sticky_cookie; /* _mkt_sb value to send */
@@ -195,6 +196,8 @@ ngx_int_t ngx_http_mkt_add_variables(ngx_conf_t *cf);
 ngx_table_elt_t *ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name,
     size_t len);
 ngx_http_mkt_ctx_t *ngx_http_mkt_var_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_mkt_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 void ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data,
     size_t len);
 

@@ -10,8 +10,6 @@
 
 static ngx_int_t ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_mkt_variable_str(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_mkt_vars[] = {
@@ -118,8 +116,8 @@ ngx_http_mkt_variable_visitor(ngx_http_request_t *r,
 }
 
 
-/* An ngx_str_t of the context at offset data: $mkt_uid, $mkt_tags. */
-static ngx_int_t
+/* An ngx_str_t of the context at offset data: $mkt_uid, $mkt_tags, ... */
+ngx_int_t
 ngx_http_mkt_variable_str(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {

@@ -34,6 +34,54 @@ variant_index(const mkt_slot_t *s, json_t *v, size_t *out)
 }
 
 
+/* {"tags": "vip"} under $and, $or, $nor and $not too; see tags_contains */
+static void
+tags_rewrite(json_t *cond)
+{
+    size_t       i, k;
+    json_t      *v, *item;
+    const char  *const lists[] = { "$and", "$or", "$nor" };
+
+    if (!json_is_object(cond)) {
+        return;
+    }
+
+    v = json_object_get(cond, "tags");
+    if (json_is_string(v) || json_is_number(v) || json_is_boolean(v)) {
+        json_object_set_new(cond, "tags",
+                            json_pack("{s:{s:O}}", "$elemMatch", "$eq", v));
+    }
+
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        json_array_foreach(json_object_get(cond, lists[i]), k, item) {
+            tags_rewrite(item);
+        }
+    }
+
+    tags_rewrite(json_object_get(cond, "$not"));
+}
+
+
+/*
+ * In slot rules {"tags": "vip"} means "has the tag vip", as a Mongo query
+ * on an array field does (GrowthBook's equality compares the whole
+ * array): it is read as {"tags": {"$elemMatch": {"$eq": "vip"}}}.  A new
+ * reference, or NULL when out of memory.
+ */
+static json_t *
+tags_contains(json_t *cond)
+{
+    json_t  *copy;
+
+    copy = json_deep_copy(cond);
+    if (copy != NULL) {
+        tags_rewrite(copy);
+    }
+
+    return copy;
+}
+
+
 static void
 parse_rules(mkt_cfg_ctx_t *ctx, json_t *a, mkt_slot_t *s)
 {
@@ -79,7 +127,13 @@ parse_rules(mkt_cfg_ctx_t *ctx, json_t *a, mkt_slot_t *s)
         if (v == NULL) {
             mkt_cfg_error(ctx, "missing \"if\"");
         } else {
-            AT(ctx, "if", mkt_cfg_condition(ctx, v, &rule->cond));
+            v = tags_contains(v);
+            if (v == NULL) {
+                ctx->arena->failed = 1;
+            } else {
+                AT(ctx, "if", mkt_cfg_condition(ctx, v, &rule->cond));
+                json_decref(v);
+            }
             if (rule->cond != NULL) {
                 s->nrules++;
             }

@@ -505,9 +505,18 @@ size_t
 mkt_experiments_cache_key(const mkt_config_t *cfg,
     const mkt_exp_result_t *res, size_t n, char *out)
 {
+    return mkt_decisions_cache_key(cfg, res, n, NULL, out);
+}
+
+
+size_t
+mkt_decisions_cache_key(const mkt_config_t *cfg, const mkt_exp_result_t *res,
+    size_t n, const mkt_slot_result_t *slots, char *out)
+{
     size_t                   i, count;
     uint64_t                 h;
     unsigned char            raw[8];
+    const mkt_slot_t        *s;
     const mkt_experiment_t  *e;
     const mkt_str_t         *v;
 
@@ -521,7 +530,23 @@ mkt_experiments_cache_key(const mkt_config_t *cfg,
         e = &cfg->exps[res[i].exp];
         v = &e->variations[res[i].variation];
         /* NUL never occurs in keys and names: the pairs cannot blur */
-        h = fnv64(h, e->key.data, e->key.len + 1);
+        h = fnv64(h, e->key.data, e->key.len);
+        h = fnv64(h, "", 1);
+        h = fnv64(h, v->data, v->len);
+        h = fnv64(h, "", 1);
+        count++;
+    }
+
+    /* slots on their default leave the key as it would be without them */
+    for (i = 0; slots && i < cfg->nslots; i++) {
+        s = &cfg->slots[i];
+        if (slots[i].variant == s->default_variant) {
+            continue;
+        }
+        v = &s->variants[slots[i].variant];
+        h = fnv64(h, "\1", 1);
+        h = fnv64(h, s->key.data, s->key.len);
+        h = fnv64(h, "", 1);
         h = fnv64(h, v->data, v->len);
         h = fnv64(h, "", 1);
         count++;
@@ -535,6 +560,74 @@ mkt_experiments_cache_key(const mkt_config_t *cfg,
         raw[i] = (unsigned char) (h >> (56 - 8 * i));
     }
     return mkt_b64url_encode(out, raw, sizeof(raw));
+}
+
+
+/* --- slots ----------------------------------------------------------------- */
+
+void
+mkt_slots_choose(const mkt_config_t *cfg, const mkt_val_t *attrs,
+    int holdout, const mkt_exp_result_t *res, size_t n,
+    mkt_slot_result_t *out)
+{
+    size_t                   i, k;
+    const mkt_slot_t        *s;
+    mkt_slot_result_t       *o;
+    const mkt_experiment_t  *e;
+
+    for (i = 0; i < cfg->nslots; i++) {
+        s = &cfg->slots[i];
+        o = &out[i];
+        o->variant = s->default_variant;
+        o->rule = -1;
+        o->exp = -1;
+        o->reason = MKT_SLOT_DEFAULT;
+
+        if (holdout) {
+            o->reason = MKT_SLOT_HOLDOUT;
+            continue;
+        }
+
+        for (k = 0; k < s->nrules; k++) {
+            if (attrs && mkt_cond_eval(s->rules[k].cond, attrs)) {
+                o->variant = s->rules[k].variant;
+                o->rule = (int) k;
+                o->reason = MKT_SLOT_RULE;
+                break;
+            }
+        }
+    }
+
+    /* an experiment on a slot: its control sees the default, so that the
+     * lift of personalisation itself is measured */
+    for (k = 0; k < n; k++) {
+        if (res[k].variation < 0 || res[k].exp >= cfg->nexps) {
+            continue;
+        }
+        e = &cfg->exps[res[k].exp];
+        if (e->slot < 0) {
+            continue;
+        }
+        o = &out[e->slot];
+        o->exp = (int) res[k].exp;
+        if (res[k].variation == 0 && o->reason != MKT_SLOT_HOLDOUT) {
+            o->variant = cfg->slots[e->slot].default_variant;
+            o->rule = -1;
+            o->reason = MKT_SLOT_CONTROL;
+        }
+    }
+}
+
+
+const char *
+mkt_slot_reason_name(mkt_slot_reason_e r)
+{
+    static const char *const  names[] = {
+        "default", "rule", "holdout", "experiment_control", "plugin",
+        "no_tracking"
+    };
+
+    return (size_t) r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
 

@@ -148,6 +148,42 @@ size_t mkt_experiments_format(const mkt_config_t *cfg,
 size_t mkt_experiments_cache_key(const mkt_config_t *cfg,
     const mkt_exp_result_t *res, size_t n, char *out);
 
+/* How a slot's variant was chosen. */
+typedef enum {
+    MKT_SLOT_DEFAULT = 0,       /* no rule matched */
+    MKT_SLOT_RULE,              /* the first rule whose "if" holds */
+    MKT_SLOT_HOLDOUT,           /* held out: the default */
+    MKT_SLOT_CONTROL,           /* control of an experiment on the slot */
+    MKT_SLOT_PLUGIN,            /* a plugin's choose() (M6) */
+    MKT_SLOT_NO_TRACKING        /* privacy: the default */
+} mkt_slot_reason_e;
+
+typedef struct {
+    size_t             variant;  /* index in the slot's variants */
+    int                rule;     /* index of the rule, -1 */
+    int                exp;      /* experiment on the slot that decided
+                                  * for this visitor, -1 */
+    mkt_slot_reason_e  reason;
+} mkt_slot_result_t;
+
+/*
+ * Every slot's variant, into out (mkt_config_slot_count() of them): the
+ * first rule whose condition holds for attrs, else the default; the
+ * default for holdout visitors; and for visitors in the control of an
+ * experiment naming the slot, the default too.  res/n: the experiments'
+ * results from mkt_experiments_eval().
+ */
+void mkt_slots_choose(const mkt_config_t *cfg, const mkt_val_t *attrs,
+    int holdout, const mkt_exp_result_t *res, size_t n,
+    mkt_slot_result_t *out);
+const char *mkt_slot_reason_name(mkt_slot_reason_e r);
+
+/* $mkt_cache_key with slots: as mkt_experiments_cache_key(), also over the
+ * slots not on their default (slots: NULL for none). */
+size_t mkt_decisions_cache_key(const mkt_config_t *cfg,
+    const mkt_exp_result_t *res, size_t n, const mkt_slot_result_t *slots,
+    char *out);
+
 /* Whether the config's holdout holds this visitor out (by attribute id):
  * computed per experiment by mkt_experiments_eval(); slots (M4) ask
  * here. */

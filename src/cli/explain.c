@@ -215,26 +215,6 @@ status_name(mkt_exp_status_e s)
 }
 
 
-/* The slot's variant by its rules alone (plugins are not run here). */
-static size_t
-slot_choice(const mkt_slot_t *s, const mkt_val_t *attrs, int holdout,
-    int *rule)
-{
-    size_t  i;
-
-    *rule = -1;
-    if (!holdout) {
-        for (i = 0; i < s->nrules; i++) {
-            if (mkt_cond_eval(s->rules[i].cond, attrs)) {
-                *rule = (int) i;
-                return s->rules[i].variant;
-            }
-        }
-    }
-    return s->default_variant;
-}
-
-
 static json_t *
 hash_json(const mkt_experiment_t *e, const mkt_val_t *attrs,
     const mkt_exp_result_t *r, char *text, size_t cap)
@@ -298,7 +278,7 @@ static int
 explain(const mkt_config_t *cfg, explain_args_t *a)
 {
     char                     key[MKT_CACHE_KEY_LEN + 1], *exps, *sb, hash[160];
-    int                      holdout, rule;
+    int                      holdout;
     size_t                   n, i, len, width, nforced;
     json_t                  *out, *arr, *item;
     mkt_val_t               *attrs;
@@ -306,6 +286,7 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
     mkt_sticky_t             sticky;
     mkt_request_t            req;
     mkt_exp_result_t        *res;
+    mkt_slot_result_t       *slots;
     const mkt_slot_t        *s;
     const mkt_holdout_t     *h;
     const mkt_experiment_t  *e;
@@ -316,9 +297,13 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
     res = calloc(n + 1, sizeof(*res));
     exps = malloc(mkt_config_experiments_str_max(cfg) + 1);
     sb = malloc(MKT_STICKY_COOKIE_MAX);
-    if (attrs == NULL || res == NULL || exps == NULL || sb == NULL) {
+    slots = calloc(mkt_config_slot_count(cfg) + 1, sizeof(*slots));
+    if (attrs == NULL || res == NULL || exps == NULL || sb == NULL
+        || slots == NULL)
+    {
         fprintf(stderr, "mkt: out of memory or attributes too deep\n");
         mkt_val_free(attrs);
+        free(slots);
         free(res);
         free(exps);
         free(sb);
@@ -352,8 +337,9 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
     len = mkt_experiments_format(cfg, res, n, exps,
                                  mkt_config_experiments_str_max(cfg));
     exps[len] = '\0';
-    key[mkt_experiments_cache_key(cfg, res, n, key)] = '\0';
     holdout = mkt_holdout_contains(cfg, attrs);
+    mkt_slots_choose(cfg, attrs, holdout, res, n, slots);
+    key[mkt_decisions_cache_key(cfg, res, n, slots, key)] = '\0';
     h = mkt_config_holdout(cfg);
     i = 0;
     if (sticky.changed) {
@@ -395,11 +381,13 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
         json_object_set_new(out, "slots", arr);
         for (i = 0; i < mkt_config_slot_count(cfg); i++) {
             s = mkt_config_slot(cfg, i);
-            len = slot_choice(s, attrs, holdout, &rule);
+            len = slots[i].variant;
             json_array_append_new(arr, json_pack(
-                "{s:s%,s:s%,s:o}", "key", s->key.data, s->key.len,
+                "{s:s%,s:s%,s:s,s:o}", "key", s->key.data, s->key.len,
                 "variant", s->variants[len].data, s->variants[len].len,
-                "rule", rule >= 0 ? json_integer(rule) : json_null()));
+                "reason", mkt_slot_reason_name(slots[i].reason),
+                "rule", slots[i].rule >= 0 ? json_integer(slots[i].rule)
+                                          : json_null()));
         }
         json_object_set_new(out, "mkt_experiments", json_string(exps));
         json_object_set_new(out, "mkt_cache_key", json_string(key));
@@ -429,13 +417,12 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
         }
         for (i = 0; i < mkt_config_slot_count(cfg); i++) {
             s = mkt_config_slot(cfg, i);
-            len = slot_choice(s, attrs, holdout, &rule);
+            len = slots[i].variant;
             printf("slot %.*s: %.*s (%s", (int) s->key.len, s->key.data,
                    (int) s->variants[len].len, s->variants[len].data,
-                   rule >= 0 ? "rule " : holdout ? "holdout, default"
-                                                 : "default");
-            if (rule >= 0) {
-                printf("%d", rule);
+                   mkt_slot_reason_name(slots[i].reason));
+            if (slots[i].rule >= 0) {
+                printf(" %d", slots[i].rule);
             }
             printf("; plugins not run)\n");
         }
@@ -448,6 +435,7 @@ explain(const mkt_config_t *cfg, explain_args_t *a)
 
     mkt_val_free(attrs);
     free(res);
+    free(slots);
     free(exps);
     free(sb);
     return 0;

@@ -1,0 +1,204 @@
+# Redis failing in every way while requests come: killed, paused (SIGSTOP,
+# as a hung server), restarted, refusing AUTH, answering garbage (a fake
+# server), and many concurrent misses.  Pages are always served, quickly,
+# with defaults; the circuit breaker skips Redis after repeated failures;
+# tags come back when Redis does; the counters say what happened.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(time sleep);
+use Mkt::Test;
+
+my $SECRET = 'faults-secret-0123456789abcdef';
+
+# the harness's own connection stays authenticated as "default"
+sub secure {
+    my ($r) = @_;
+    $r->cmd(ACL => 'SETUSER', 'edge', 'on', '>edge-pass', '~mkt:*', '+@all');
+    $r->cmd(CONFIG => 'SET', 'requirepass', 'sesame');
+    $r->cmd(SELECT => 3);
+}
+
+my $redis = start_redis();
+secure($redis);
+my $n = 0;
+
+sub http_conf {
+    my ($redis_line) = @_;
+    return <<"EOF";
+    mkt_secret "$SECRET";
+    $redis_line
+    mkt_tags_cache zone=tags:1m;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        mkt on;
+        mkt_user_id \$http_x_user_id;
+
+        location / {
+            add_header X-Tags \$mkt_tags always;
+            return 200 "ok\\n";
+        }
+
+        location = /status {
+            mkt_status;
+        }
+    }
+EOF
+}
+
+sub status { decode_json(request(GET => '/status')->{body}) }
+
+# a request of a user never seen: always a Redis read
+sub fresh {
+    my $uid = 'user-' . ++$n;
+    my $t0 = time;
+    my $res = request(GET => '/', headers => { 'X-User-Id' => $uid });
+    return ($res, time - $t0, $uid);
+}
+
+# --- AUTH with user and password, and SELECT ---------------------------------
+
+$redis->cmd(ZADD => 'mkt:tags:user-1', '+inf', 'in-db3');
+
+my $ngx = start_nginx(http_conf(
+    'mkt_redis 127.0.0.1:%%REDIS_PORT%% user=edge password=edge-pass db=3 '
+    . 'timeout=150ms fails=3 backoff=1s;'));
+
+my ($res, $took) = fresh();
+is($res->{status}, 200, 'served with AUTH user/password');
+is($res->{headers}{'x-tags'}, 'in-db3', 'tags read from db 3 after AUTH');
+
+# --- many concurrent misses share few connections -----------------------------
+
+my $before = $redis->cmd(INFO => 'stats');
+my ($conns0) = $before =~ /total_connections_received:(\d+)/;
+my @socks;
+for my $i (1 .. 200) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ngx->port, Proto => 'tcp')
+        or die "connect: $!";
+    push @socks, $s;
+}
+for my $i (0 .. $#socks) {
+    my $uid = 'burst-' . $i;
+    print { $socks[$i] } "GET / HTTP/1.1\r\nHost: localhost\r\n"
+        . "X-User-Id: $uid\r\nConnection: close\r\n\r\n";
+}
+my $ok200 = 0;
+for my $s (@socks) {
+    local $/;
+    my $text = <$s> // '';
+    $ok200++ if $text =~ m{^HTTP/1\.1 200 };
+    close $s;
+}
+is($ok200, 200, '200 concurrent misses all served');
+my $after = $redis->cmd(INFO => 'stats');
+my ($conns1) = $after =~ /total_connections_received:(\d+)/;
+my $opened = $conns1 - $conns0 - 1;    # minus this test's own INFO
+cmp_ok($opened, '<=', 8, "pipelined on few connections ($opened opened)");
+
+# --- a hung server: requests end at about the timeout -------------------------
+
+$redis->pause;
+my @slow;
+for (1 .. 2) {
+    ($res, $took) = fresh();
+    is($res->{status}, 200, 'served while Redis hangs');
+    push @slow, $took;
+}
+cmp_ok($slow[0], '>=', 0.12, sprintf('waited for the timeout (%.3fs)', $slow[0]));
+cmp_ok($slow[0], '<', 0.6, sprintf('but not much longer (%.3fs)', $slow[0]));
+($res, $took) = fresh();    # third failure in a row: the breaker opens
+($res, $took) = fresh();
+cmp_ok($took, '<', 0.1, sprintf('circuit open: no wait (%.3fs)', $took));
+my $s = status();
+cmp_ok($s->{redis_timeouts}, '>=', 3, 'timeouts counted');
+cmp_ok($s->{redis_circuit_open}, '>=', 1, 'circuit opened');
+cmp_ok($s->{redis_skipped}, '>=', 1, 'skipped requests counted');
+$redis->resume;
+
+# after the back-off, a probe finds Redis again and tags come back
+sleep 1.2;
+$redis->cmd(ZADD => 'mkt:tags:back-1', '+inf', 'back');
+fresh();    # the probe, possibly on a connection given up meanwhile
+sleep 0.3;
+$res = request(GET => '/', headers => { 'X-User-Id' => 'back-1' });
+is($res->{headers}{'x-tags'}, 'back', 'tags again after Redis resumed');
+
+# --- killed, then restarted -------------------------------------------------------
+
+$redis->kill;
+for (1 .. 5) {
+    ($res, $took) = fresh();
+    is($res->{status}, 200, 'served while Redis is down');
+    cmp_ok($took, '<', 0.5, sprintf('quickly (%.3fs)', $took));
+}
+$s = status();
+cmp_ok($s->{redis_errors}, '>=', 1, 'connection errors counted');
+
+$redis->start;
+secure($redis);
+$redis->cmd(ZADD => 'mkt:tags:restart-1', '+inf', 'restarted');
+sleep 1.2;
+fresh();
+sleep 0.3;
+$res = request(GET => '/', headers => { 'X-User-Id' => 'restart-1' });
+is($res->{headers}{'x-tags'}, 'restarted', 'tags again after a restart');
+
+# --- a wrong password: served, counted, logged once ---------------------------
+
+$ngx->reload(http => http_conf(
+    'mkt_redis 127.0.0.1:%%REDIS_PORT%% user=edge password=wrong '
+    . 'timeout=150ms;'));
+for (1 .. 3) {
+    ($res, $took) = fresh();
+    is($res->{status}, 200, 'served when AUTH is refused');
+    is($res->{headers}{'x-tags'}, undef, 'no tags without AUTH');
+}
+my $refusals = () = $ngx->error_log =~ /AUTH or SELECT refused/g;
+is($refusals, 1, 'the refusal logged once, not per request');
+
+# --- a fake server answering garbage ---------------------------------------------
+
+my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                 Listen => 16, ReuseAddr => 1)
+    or die "listen: $!";
+my $fake_port = $fake->sockport;
+my @garbage = ("*999999999\r\n", "\$-7\r\nxx\r\n", "hello garbage\r\n",
+               "*2\r\n\$3\r\nvip\r\n:12\r\n", "*1\r\n*1\r\n*1\r\n*1\r\n*1"
+               . "\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
+               "\$100000000\r\nabc", "+OK\r\n+OK\r\n+OK\r\n");
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+    $SIG{TERM} = 'DEFAULT';
+    my $i = 0;
+    while (my $c = $fake->accept) {
+        my $buf;
+        sysread($c, $buf, 65536);
+        syswrite($c, $garbage[$i++ % @garbage]);
+        sleep 0.05;
+        close $c;
+    }
+    POSIX::_exit(0);
+}
+close $fake;
+
+$ngx->reload(http => http_conf(
+    "mkt_redis 127.0.0.1:$fake_port timeout=150ms fails=100;"));
+for (1 .. scalar @garbage) {
+    ($res, $took) = fresh();
+    is($res->{status}, 200, 'served when Redis answers garbage');
+    is($res->{headers}{'x-tags'}, undef, 'no tags from garbage');
+}
+kill 'TERM', $pid;
+waitpid $pid, 0;
+$s = status();
+cmp_ok($s->{redis_errors} + $s->{redis_bad_replies}, '>=', 3,
+       'garbage counted as errors or bad replies');
+
+$ngx->allow_log(qr/mkt redis/);
+finish();
