@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: nginx with the module (and redis-server, for the tag store of
-# later milestones) on 127.0.0.1:8080 from a temporary prefix; Ctrl-C stops
+# make demo: nginx with the module and redis-server (the tag store, seeded
+# with a few tags) on 127.0.0.1:8080 from a temporary prefix; Ctrl-C stops
 # both and removes the prefix.
 set -euo pipefail
 
@@ -9,6 +9,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 port=${MKT_DEMO_PORT:-8080}
 redis_port=${MKT_DEMO_REDIS_PORT:-6380}
 prefix=$(mktemp -d /tmp/mkt-demo.XXXXXX)
+# workers run as nobody when the demo runs as root: they write the cache
+chmod 755 "$prefix"
+mkdir -p "$prefix/cache"
+[ "$(id -u)" = 0 ] && chown nobody "$prefix/cache"
 
 nginx_pid=
 redis_pid=
@@ -36,6 +40,15 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --save '' \
     --appendonly no --dir "$prefix" --logfile "$prefix/redis.log" &
 redis_pid=$!
 
+# tags as a CDP would write them: member = tag, score = expiry (+inf: never)
+for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+redis-cli -p "$redis_port" ZADD mkt:tags:u42 +inf vip >/dev/null
+redis-cli -p "$redis_port" ZADD mkt:tags:u7 +inf new_mom \
+    "$(( $(date +%s) + 86400 ))" spring_sale >/dev/null
+
 nginx -p "$prefix" -c "$prefix/nginx.conf" -t -q
 nginx -p "$prefix" -c "$prefix/nginx.conf" &
 nginx_pid=$!
@@ -60,6 +73,14 @@ Try:
   # a forged cookie is rejected and counted
   curl -si -b '_mkt=1.AAAAAAAAAAAAAAAAAAAAAA.toy89t.forgedforgedforg' \\
       http://127.0.0.1:$port/ | grep -i x-mkt-new
+  # personalisation: the hero slot by tags from Redis (user u42 is tagged
+  # vip), pages cached once per variant (X-Cache: HIT on the second visit)
+  curl -s -b uid=u42 http://127.0.0.1:$port/shop/ | grep '<h1>'
+  curl -s http://127.0.0.1:$port/shop/ | grep '<h1>'
+  curl -si -b uid=u42 http://127.0.0.1:$port/shop/ | grep -iE 'x-cache|x-mkt'
+  # why: the slot's rules, without nginx
+  objs/mkt explain conf.d/experiments.json --attr id=u42 \
+      --attr-json 'tags=["vip"]'
   # the id reaches a backend through proxy_set_header
   curl -s -b /tmp/mkt.jar http://127.0.0.1:$port/api/
   # the hero experiment (www.example.com, /landing/): each arm its own page
