@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use IO::Socket::INET;
 use Mkt::Test;
 
 my $SECRET = 'tags-secret-0123456789abcdef';
@@ -46,6 +47,15 @@ my $ngx = start_nginx(
             add_header X-Seen \$seen always;
             add_header X-Exp \$mkt_exp_vip_only always;
             return 200 "ok\\n";
+        }
+
+        location /named/ {
+            try_files /nonexistent \@named;
+        }
+
+        location \@named {
+            add_header X-Tags \$mkt_tags always;
+            return 200 "named\\n";
         }
 
         location = /status {
@@ -106,6 +116,34 @@ my $jar2 = new_jar();
 $jar2->set('_mkt', $jar->cookie('_mkt'));
 $res = request(GET => '/', jar => $jar2, headers => { 'X-User-Id' => 'u7' });
 is($res->{headers}{'x-tags'}, 'flash', 'another user, visitor id cached empty');
+
+# an internal redirect to a named location reuses the tags: no second read
+$redis->cmd(ZADD => 'mkt:tags:u-named', '+inf', 'named_tag');
+my $reads = calls('zrangebyscore');
+$res = request(GET => '/named/x', headers => { 'X-User-Id' => 'u-named' });
+is($res->{body}, "named\n", 'served by the named location');
+is($res->{headers}{'x-tags'}, 'named_tag', 'tags after the redirect');
+is(calls('zrangebyscore') - $reads, 1, 'one read for the user id, not two');
+
+# many requests at once for one uncached id: one Redis read (no stampede)
+$redis->cmd(ZADD => 'mkt:tags:u-herd', '+inf', 'herd');
+$reads = calls('zrangebyscore');
+my @socks;
+for (1 .. 50) {
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $ngx->port) or die $!;
+    push @socks, $sock;
+}
+print {$_} "GET / HTTP/1.1\r\nHost: localhost\r\nX-User-Id: u-herd\r\n"
+    . "Connection: close\r\n\r\n" for @socks;
+my $herd = 0;
+for my $sock (@socks) {
+    local $/;
+    my $text = <$sock> // '';
+    $herd++ if $text =~ /^X-Tags: herd\r$/mi;
+}
+is($herd, 50, 'all 50 got the tags');
+is(calls('zrangebyscore') - $reads, 1, 'with one Redis read');
 
 # a tag expiring in Redis stops applying without waiting for the cache TTL
 sleep 3;
