@@ -351,9 +351,14 @@ ngx_http_mkt_clean(ngx_http_request_t *r, ngx_str_t *in, ngx_uint_t unescape,
             return NGX_ERROR;
         }
 
+        /* a query string: "+" is a space, "%2B" a plus, "%3F" a "?" */
+        for (dst = dec, out = in->data; out < in->data + len; out++) {
+            *dst++ = (*out == '+') ? ' ' : *out;
+        }
+
         dst = dec;
-        out = in->data;
-        ngx_unescape_uri(&dst, &out, len, NGX_UNESCAPE_URI);
+        out = dec;
+        ngx_unescape_uri(&dst, &out, len, 0);
         len = dst - dec;
     }
 
@@ -576,6 +581,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_config_t              *cfg;
     mkt_request_t              req;
     mkt_force_t                forced[MKT_FORCE_MAX];
+    const mkt_experiment_t    *e;
     ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
     ngx_http_mkt_main_conf_t  *mcf;
 
@@ -636,7 +642,17 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         }
     }
 
-    len = mkt_config_experiments_str_max(cfg);
+    /* what $mkt_experiments takes for these results, not for the config */
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ctx->results[i].variation >= 0) {
+            e = mkt_config_experiment(cfg, ctx->results[i].exp);
+            len += e->key.len + e->variations[ctx->results[i].variation].len
+                   + 2;
+        }
+    }
+
     p = ngx_pnalloc(r->pool, len + MKT_CACHE_KEY_LEN);
     if (p == NULL) {
         return;

@@ -90,7 +90,8 @@ typedef struct {
     uint32_t     flags;         /* MKT_ATTR(...) bits */
     mkt_str_t   *query;         /* NAMEs of query.NAME, as written */
     size_t       nquery;
-    mkt_str_t   *header;        /* NAMEs of header.NAME, lowercased */
+    mkt_str_t   *header;        /* NAMEs of header.NAME, as written (each
+                                 * spelling once) */
     size_t       nheader;
 } mkt_attr_refs_t;
 

@@ -116,8 +116,10 @@ mkt_cfg_attrs_name(mkt_cfg_ctx_t *ctx, const char *name, size_t len)
         (void) add_unique(ctx, &b->query, &b->nquery, &b->query_cap, name,
                           rest, 0);
     } else {
+        /* as written: the glue finds the header whatever its case, and
+         * names the attribute as the condition spells it */
         (void) add_unique(ctx, &b->header, &b->nheader, &b->header_cap, name,
-                          rest, 1);
+                          rest, 0);
     }
 }
 

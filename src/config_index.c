@@ -48,6 +48,23 @@ top_level_alternation(const char *re, size_t len)
 
 
 static int
+has(const char *re, size_t len, const char *what)
+{
+    size_t  i, n;
+
+    n = strlen(what);
+
+    for (i = 0; i + n <= len; i++) {
+        if (memcmp(re + i, what, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
 is_meta(char c)
 {
     return strchr(".[]()*+?{}|^$\\", c) != NULL;
@@ -69,6 +86,12 @@ mkt_cfg_regex_prefix(const char *re, size_t len, char *out, size_t cap)
     char    c;
 
     if (len == 0 || re[0] != '^' || top_level_alternation(re, len)) {
+        return 0;
+    }
+
+    /* \Q...\E quotes and (?#...) comments hide "|" and ")" from the scan
+     * above: no prefix rather than a wrong one */
+    if (has(re, len, "\\Q") || has(re, len, "(?#")) {
         return 0;
     }
 

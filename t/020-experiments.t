@@ -48,8 +48,11 @@ sub experiments {
             { key => 'by-query', variations => ['q0', 'q1'],
               condition => { 'query.ch' => 'xhs01', device => 'mobile' },
               match => { path => '^/cond' } },
+            { key => 'by-q', variations => ['p0', 'p1'],
+              condition => { 'query.q' => 'a b?c+d' },
+              match => { path => '^/plus' } },
             { key => 'by-header', variations => ['h0', 'h1'],
-              condition => { 'header.x-tier' => { '$in' => ['gold'] } },
+              condition => { 'header.X-Tier' => { '$in' => ['gold'] } },
               match => { path => '^/cond' } },
         ],
     });
@@ -75,6 +78,7 @@ my $ngx = start_nginx(
             add_header X-B \$mkt_exp_ns_b always;
             add_header X-Q \$mkt_exp_by_query always;
             add_header X-H \$mkt_exp_by_header always;
+            add_header X-P \$mkt_exp_by_q always;
             add_header X-All \$mkt_experiments always;
             add_header X-CK \$mkt_cache_key always;
             add_header X-Vid \$mkt_vid always;
@@ -192,9 +196,15 @@ $res = request('GET', '/cond?ch=%78hs01', jar => new_jar(),
     headers => ['User-Agent' => $mobile]);
 like hdr($res, 'x-q'), qr/\Aq[01]\z/, 'query values are percent-decoded';
 $res = request('GET', '/cond', jar => new_jar(),
-    headers => ['X-Tier' => 'gold']);
-like hdr($res, 'x-h'), qr/\Ah[01]\z/, 'header.x-tier condition true';
+    headers => ['x-tier' => 'gold']);
+like hdr($res, 'x-h'), qr/\Ah[01]\z/, 'header.X-Tier condition true for an x-tier header';
 is hdr($res, 'x-q'), '', 'and the query condition false';
+
+$res = request('GET', '/plus?q=a+b%3Fc%2Bd', jar => new_jar());
+like hdr($res, 'x-p'), qr/\Ap[01]\z/,
+    'query values: "+" a space, %3F a "?", %2B a "+"';
+$res = request('GET', '/plus?q=a+b?c%2Bd', jar => new_jar());
+like hdr($res, 'x-p'), qr/\Ap[01]\z/, 'a raw "?" inside a value is kept';
 
 # --- QA forcing ------------------------------------------------------------
 my $before = status();
@@ -253,6 +263,8 @@ like $out, qr/\[emerg\] .*bad\.json: experiments\[0\]\.weights: /,
 isnt $rc, 0, 'a syntax error fails nginx -t';
 like $out, qr/syntax\.json:3:\d+: /, 'with line and column';
 
+# from a config without holdout, so that every visitor is in "hero"
+$ngx->reload(files => { 'exp.json' => experiments() });
 my $msg = $ngx->reload(expect_fail => 1,
     files => { 'exp.json' => '{"experiments": [{"key": 1}]}' });
 like $msg, qr/exp\.json: experiments\[0\]\.key: /,

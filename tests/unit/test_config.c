@@ -759,7 +759,7 @@ test_attribute_references_of_conditions_and_hashing(void **state)
     assert_int_equal(r->nquery, 1);
     assert_true(str_is(r->query[0], "utm_source"));
     assert_int_equal(r->nheader, 1);
-    assert_true(str_is(r->header[0], "x-partner"));
+    assert_true(str_is(r->header[0], "X-Partner"));
     mkt_config_free(cfg);
 }
 
@@ -852,7 +852,11 @@ static const char  index_json[] =
     "{\"key\": \"alternation\", \"variations\": [\"a\", \"b\"], "
     "\"match\": {\"path\": \"^/a|/b\"}},"
     "{\"key\": \"optional\", \"variations\": [\"a\", \"b\"], "
-    "\"match\": {\"path\": \"^/ab?c\"}}"
+    "\"match\": {\"path\": \"^/ab?c\"}},"
+    "{\"key\": \"comment\", \"variations\": [\"a\", \"b\"], "
+    "\"match\": {\"path\": \"^/a(?#(x)|/b\"}},"
+    "{\"key\": \"quoted\", \"variations\": [\"a\", \"b\"], "
+    "\"match\": {\"path\": \"^/a\\\\Q(\\\\E|/b\"}}"
     "]}";
 
 
@@ -910,6 +914,12 @@ test_index_without_usable_prefix_always_visits(void **state)
     assert_true(str_is(mkt_config_experiment(cfg, 6)->path_prefix, "/a"));
     assert_true(candidate(cfg, "x.com", "/ac", 6));
     assert_false(candidate(cfg, "x.com", "/c", 6));
+    /* a "|" hidden in a comment or a \Q...\E quote from the scan: the
+     * regex matches "/b", so the index must offer it */
+    assert_int_equal(mkt_config_experiment(cfg, 7)->path_prefix.len, 0);
+    assert_true(candidate(cfg, "x.com", "/b", 7));
+    assert_int_equal(mkt_config_experiment(cfg, 8)->path_prefix.len, 0);
+    assert_true(candidate(cfg, "x.com", "/b", 8));
     mkt_config_free(cfg);
 }
 
