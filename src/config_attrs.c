@@ -91,6 +91,9 @@ mkt_cfg_attrs_name(mkt_cfg_ctx_t *ctx, const char *name, size_t len)
     }
 
     if (i == MKT_ATTR_BIT_QUERY_ALL) {
+        /* a typo ("contry") would silently assign nobody */
+        mkt_cfg_warn(ctx, "attribute \"%.*s\" is not one the module "
+                     "provides (unless a plugin adds it)", (int) seg, name);
         b->flags |= MKT_ATTR(OTHER);
         return;
     }

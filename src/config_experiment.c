@@ -391,10 +391,13 @@ mkt_cfg_parse_experiment(mkt_cfg_ctx_t *ctx, json_t *obj,
     mkt_cfg_experiment_common(ctx, obj, e);
 
     if (ctx->attrs) {
-        mkt_cfg_attrs_name(ctx, e->hash_attribute.data, e->hash_attribute.len);
+        AT(ctx, "hashAttribute",
+           mkt_cfg_attrs_name(ctx, e->hash_attribute.data,
+                              e->hash_attribute.len));
         if (e->fallback_attribute.len) {
-            mkt_cfg_attrs_name(ctx, e->fallback_attribute.data,
-                               e->fallback_attribute.len);
+            AT(ctx, "fallbackAttribute",
+               mkt_cfg_attrs_name(ctx, e->fallback_attribute.data,
+                                  e->fallback_attribute.len));
         }
     }
 

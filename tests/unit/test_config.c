@@ -319,6 +319,13 @@ test_unknown_keys_warn_with_their_path(void **state)
     assert_warning("{\"holdout\": {\"key\": \"h\", \"coverage\": 0.1, "
                    "\"x\": 1}}",
                    "t.json: holdout: unknown key \"x\" ignored");
+    assert_warning(EXP(", \"condition\": {\"contry\": \"CN\"}"),
+                   "t.json: experiments[0].condition: attribute \"contry\" "
+                   "is not one the module provides (unless a plugin adds it)");
+    assert_warning(EXP(", \"hashAttribute\": \"userid\""),
+                   "t.json: experiments[0].hashAttribute: attribute "
+                   "\"userid\" is not one the module provides (unless a "
+                   "plugin adds it)");
 }
 
 
