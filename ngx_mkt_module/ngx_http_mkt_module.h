@@ -220,16 +220,21 @@ ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 void ngx_http_mkt_redis_timed_out(void);
 
+#define NGX_HTTP_MKT_KIND_TAGS     0     /* id -> tag blob */
+#define NGX_HTTP_MKT_KIND_ALIAS    1     /* vid -> uid last written */
+
 char *ngx_http_mkt_tags_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-void ngx_http_mkt_tags_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+ngx_int_t ngx_http_mkt_cache_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_mkt_cache_get(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *key, ngx_str_t *value);
+void ngx_http_mkt_cache_put(ngx_uint_t kind, ngx_str_t *key, u_char *value,
+    size_t len, time_t expires);
+time_t ngx_http_mkt_cache_ttl(ngx_uint_t empty);
 ngx_int_t ngx_http_mkt_tags_init_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_mkt_tags_fetch(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_tags_detach(ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_tags_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
-time_t ngx_http_mkt_tags_cache_ttl(void);
-time_t ngx_http_mkt_tags_cache_negative_ttl(void);
 
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
