@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "experiment.h"
+#include "geo.h"
 #include "hmac.h"
 
 
@@ -43,7 +44,13 @@
       "?mkt_force=")                                                        \
     X(qa_denied, "Requests with ?mkt_force= from outside mkt_qa, ignored")  \
     X(bad_sticky_cookies, "Sticky-bucket cookies rejected (malformed, "     \
-      "oversized, unsigned or wrongly signed)")
+      "oversized, unsigned or wrongly signed)")                             \
+    X(geo_lookups, "Geo lookups (at most one per request)")                 \
+    X(geo_not_found, "Geo lookups of an address the database has no "      \
+      "record for")                                                         \
+    X(geo_bad_address, "Geo lookups skipped: the source is empty or not "   \
+      "an IP address")                                                      \
+    X(geo_errors, "Geo lookups failed on corrupt data; served without geo")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -58,12 +65,15 @@ typedef struct {
 } ngx_http_mkt_shctx_t;
 
 
+typedef struct ngx_http_mkt_geo_conf_s  ngx_http_mkt_geo_conf_t;
+
 typedef struct {
     ngx_str_t                  secret;
     mkt_hmac_t                *hmac;
     mkt_config_t              *config;        /* mkt_config, or NULL */
     ngx_shm_zone_t            *status_zone;
     ngx_flag_t                 used;          /* "mkt on" appears somewhere */
+    ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -109,6 +119,7 @@ typedef struct {
     ngx_str_t                  experiments;   /* $mkt_experiments */
     ngx_str_t                  cache_key;     /* $mkt_cache_key */
     ngx_str_t                  sticky_cookie; /* _mkt_sb value to send */
+    mkt_geo_loc_t             *geo;           /* on first use, or NULL */
 
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
@@ -145,6 +156,11 @@ char *ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle);
 void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
+
+char *ngx_http_mkt_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_geo_attr(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, mkt_val_t *v);
+extern ngx_http_variable_t  ngx_http_mkt_geo_vars[];
 
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
