@@ -55,6 +55,8 @@ static ngx_int_t ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
 
 static ngx_int_t ngx_http_mkt_variable_exp(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -77,6 +79,7 @@ static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
     { MKT_ATTR(HOUR), "hour", ngx_http_mkt_attr_hour },
     { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query },
     { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header },
+    { MKT_ATTR(GEO), "geo", ngx_http_mkt_attr_geo },
     { 0, NULL, NULL }
 };
 
@@ -460,6 +463,13 @@ ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 
     *v = mkt_val_object(pairs, n);
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    return ngx_http_mkt_geo_attr(a->r, a->ctx, v);
 }
 
 

@@ -71,6 +71,13 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_geoip2"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_mkt_geoip2,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_qa"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
       ngx_http_mkt_qa,

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "cookie.h"
 #include "experiment.h"
+#include "geo.h"
 #include "hmac.h"
 #include "tags.h"
 
@@ -57,7 +58,13 @@
     X(redis_skipped, "Requests that skipped Redis: circuit open")           \
     X(redis_circuit_open, "Times the circuit breaker opened")              \
     X(redis_bad_replies, "Replies of an unexpected type")                   \
-    X(aliases_written, "mkt:alias:VID writes")
+    X(aliases_written, "mkt:alias:VID writes")                              \
+    X(geo_lookups, "Geo lookups (at most one per request)")                 \
+    X(geo_not_found, "Geo lookups of an address the database has no "      \
+      "record for")                                                         \
+    X(geo_bad_address, "Geo lookups skipped: the source is empty or not "   \
+      "an IP address")                                                      \
+    X(geo_errors, "Geo lookups failed on corrupt data; served without geo")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -71,6 +78,8 @@ typedef struct {
     ngx_atomic_t               counter[NGX_HTTP_MKT_NCOUNTERS];
 } ngx_http_mkt_shctx_t;
 
+
+typedef struct ngx_http_mkt_geo_conf_s  ngx_http_mkt_geo_conf_t;
 
 typedef struct {
     ngx_addr_t                 addr;
@@ -93,6 +102,7 @@ typedef struct {
     ngx_flag_t                 used;          /* "mkt on" appears somewhere */
     ngx_http_mkt_redis_conf_t *redis;         /* mkt_redis, or NULL */
     ngx_shm_zone_t            *tags_zone;     /* mkt_tags_cache, or NULL */
+    ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -156,6 +166,7 @@ struct ngx_http_mkt_ctx_s {
     ngx_str_t                  experiments;   /* $mkt_experiments */
     ngx_str_t                  cache_key;     /* $mkt_cache_key */
     ngx_str_t                  sticky_cookie; /* _mkt_sb value to send */
+    mkt_geo_loc_t             *geo;           /* on first use, or NULL */
 
     ngx_str_t                  id_tags[2];    /* tag blobs: uid, vid */
     ngx_str_t                  tags;          /* $mkt_tags */
@@ -235,6 +246,10 @@ ngx_int_t ngx_http_mkt_tags_fetch(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_tags_detach(ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_tags_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+char *ngx_http_mkt_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_geo_attr(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, mkt_val_t *v);
+extern ngx_http_variable_t  ngx_http_mkt_geo_vars[];
 
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);

@@ -22,7 +22,8 @@ use Socket ();
 use Time::HiRes qw(time sleep);
 use Time::Local ();
 
-our @EXPORT = qw(start_nginx nginx_test_config start_redis request raw_request
+our @EXPORT = qw(start_nginx nginx_test_config nginx_test_fails start_redis
+    request raw_request
     new_jar finish free_port wait_for header_all parse_set_cookie scan_log
     test_dir write_file read_file run_cmd is_redis_error);
 our @EXPORT_OK = qw(scan_log_text parse_cookie_date current_nginx
@@ -330,6 +331,19 @@ sub nginx_test_config {
     }
     my @r = (_exit_code($h->{status}), read_file($out) // '', $t->conf_path);
     return wantarray ? @r : $r[0];
+}
+
+# Three tests: nginx -t refuses the config, with output matching $want, and
+# the message names the config file and line.
+sub nginx_test_fails {
+    my ($name, $http, $want) = @_;
+    my ($rc, $out, $conf) = nginx_test_config(http => $http);
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::isnt($rc, 0, "$name: nginx -t fails");
+    Test::More::like($out, $want, "$name: message");
+    Test::More::like($out, qr/\Q$conf\E:\d+/,
+        "$name: names the config file and line");
+    return $out;
 }
 
 # ----------------------------------------------------------------- redis
