@@ -31,7 +31,7 @@ trap stop INT TERM EXIT
 head -c 32 /dev/urandom | base64 > "$prefix/mkt.secret"
 
 sed -e "s|@MODULE@|$module|g" -e "s|@PREFIX@|$prefix|g" \
-    -e "s|@CONFD@|$here|g" \
+    -e "s|@CONFD@|$here|g" -e "s|@REPO@|$(dirname "$here")|g" \
     -e "s|@SITE@|$here/site|g" -e "s|@PORT@|$port|g" \
     -e "s|@REDIS_PORT@|$redis_port|g" \
     "$here/nginx.conf" > "$prefix/nginx.conf"
@@ -77,6 +77,12 @@ Try:
   # vip), pages cached once per variant (X-Cache: HIT on the second visit)
   curl -s -b uid=u42 http://127.0.0.1:$port/shop/ | grep '<h1>'
   curl -s http://127.0.0.1:$port/shop/ | grep '<h1>'
+  # user u7 is tagged new_mom: the new-mom hero, but only from China (geo
+  # from the test database, the address from X-Forwarded-For)
+  curl -s -b uid=u7 -H 'X-Forwarded-For: 113.108.1.1' \
+      http://127.0.0.1:$port/shop/ | grep '<h1>'
+  curl -s -b uid=u7 -H 'X-Forwarded-For: 81.2.69.160' \
+      http://127.0.0.1:$port/shop/ | grep '<h1>'
   curl -si -b uid=u42 http://127.0.0.1:$port/shop/ | grep -iE 'x-cache|x-mkt'
   # why: the slot's rules, without nginx
   objs/mkt explain conf.d/experiments.json --attr id=u42 \
