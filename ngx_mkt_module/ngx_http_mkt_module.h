@@ -230,6 +230,8 @@ ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 void ngx_http_mkt_redis_timed_out(void);
+extern redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn;
+void ngx_http_mkt_redis_reply_free(void *reply);
 
 #define NGX_HTTP_MKT_KIND_TAGS     0     /* id -> tag blob */
 #define NGX_HTTP_MKT_KIND_ALIAS    1     /* vid -> uid last written */

@@ -16,8 +16,6 @@
 
 #define NGX_HTTP_MKT_REDIS_READ_BUF     16384
 #define NGX_HTTP_MKT_REDIS_BUFFER_MAX   (1024 * 1024)  /* unparsed replies */
-#define NGX_HTTP_MKT_REDIS_ARRAY_MAX    1024
-#define NGX_HTTP_MKT_REDIS_STRING_MAX   65536
 #define NGX_HTTP_MKT_REDIS_PIPELINE     64    /* commands in flight on a
                                                * connection before another
                                                * is opened */
@@ -72,14 +70,6 @@ typedef struct {
 static ngx_http_mkt_redis_worker_t  ngx_http_mkt_redis_w;
 
 
-static void *ngx_http_mkt_redis_create_string(const redisReadTask *task,
-    char *str, size_t len);
-static void *ngx_http_mkt_redis_create_array(const redisReadTask *task,
-    int elements);
-static void *ngx_http_mkt_redis_create_integer(const redisReadTask *task,
-    long long value);
-static void *ngx_http_mkt_redis_create_nil(const redisReadTask *task);
-static void ngx_http_mkt_redis_free_reply(void *reply);
 static ngx_int_t ngx_http_mkt_redis_connect(ngx_http_mkt_redis_conn_t *rc);
 static ngx_int_t ngx_http_mkt_redis_handshake(ngx_http_mkt_redis_conn_t *rc);
 static void ngx_http_mkt_redis_write_handler(ngx_event_t *wev);
@@ -91,19 +81,6 @@ static void ngx_http_mkt_redis_close(ngx_http_mkt_redis_conn_t *rc);
 static void ngx_http_mkt_redis_check_reply(void *data, redisReply *reply);
 static void ngx_http_mkt_redis_success(void);
 static void ngx_http_mkt_redis_failure(void);
-
-
-/*
- * hiredis's own reply objects, with bounds: a server answering garbage
- * cannot make a worker allocate more than a few megabytes.
- */
-static redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn = {
-    ngx_http_mkt_redis_create_string,
-    ngx_http_mkt_redis_create_array,
-    ngx_http_mkt_redis_create_integer,
-    ngx_http_mkt_redis_create_nil,
-    ngx_http_mkt_redis_free_reply
-};
 
 
 /* --- configuration ------------------------------------------------------ */
@@ -852,7 +829,7 @@ ngx_http_mkt_redis_dispatch(ngx_http_mkt_redis_conn_t *rc)
         }
 
         if (ngx_queue_empty(&rc->pending)) {
-            ngx_http_mkt_redis_free_reply(reply);
+            ngx_http_mkt_redis_reply_free(reply);
             ngx_http_mkt_redis_fail(rc, "reply to no command");
             return NGX_ERROR;
         }
@@ -877,7 +854,7 @@ ngx_http_mkt_redis_dispatch(ngx_http_mkt_redis_conn_t *rc)
             cmd->handler(cmd->data, r);
         }
 
-        ngx_http_mkt_redis_free_reply(reply);
+        ngx_http_mkt_redis_reply_free(reply);
         ngx_http_mkt_redis_cmd_free(cmd);
 
         if (rc->state == NGX_HTTP_MKT_REDIS_CLOSED) {
@@ -960,135 +937,4 @@ ngx_http_mkt_redis_close(ngx_http_mkt_redis_conn_t *rc)
 
         ngx_http_mkt_redis_cmd_free(cmd);
     }
-}
-
-
-/* --- bounded reply objects ---------------------------------------------- */
-
-static void *
-ngx_http_mkt_redis_reply_add(const redisReadTask *task, int type)
-{
-    redisReply  *r, *parent;
-
-    r = calloc(1, sizeof(redisReply));
-    if (r == NULL) {
-        return NULL;
-    }
-
-    r->type = type;
-
-    if (task->parent) {
-        parent = task->parent->obj;
-        parent->element[task->idx] = r;
-    }
-
-    return r;
-}
-
-
-static void *
-ngx_http_mkt_redis_create_string(const redisReadTask *task, char *str,
-    size_t len)
-{
-    redisReply  *r;
-
-    if (len > NGX_HTTP_MKT_REDIS_STRING_MAX) {
-        return NULL;
-    }
-
-    r = ngx_http_mkt_redis_reply_add(task, task->type);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    r->str = malloc(len + 1);
-    if (r->str == NULL) {
-        if (task->parent) {
-            ((redisReply *) task->parent->obj)->element[task->idx] = NULL;
-        }
-        free(r);
-        return NULL;
-    }
-
-    ngx_memcpy(r->str, str, len);
-    r->str[len] = '\0';
-    r->len = len;
-
-    return r;
-}
-
-
-static void *
-ngx_http_mkt_redis_create_array(const redisReadTask *task, int elements)
-{
-    redisReply  *r;
-
-    if (elements > NGX_HTTP_MKT_REDIS_ARRAY_MAX) {
-        return NULL;
-    }
-
-    r = ngx_http_mkt_redis_reply_add(task, REDIS_REPLY_ARRAY);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    if (elements > 0) {
-        r->element = calloc(elements, sizeof(redisReply *));
-        if (r->element == NULL) {
-            if (task->parent) {
-                ((redisReply *) task->parent->obj)->element[task->idx] = NULL;
-            }
-            free(r);
-            return NULL;
-        }
-    }
-
-    r->elements = elements;
-
-    return r;
-}
-
-
-static void *
-ngx_http_mkt_redis_create_integer(const redisReadTask *task, long long value)
-{
-    redisReply  *r;
-
-    r = ngx_http_mkt_redis_reply_add(task, REDIS_REPLY_INTEGER);
-    if (r) {
-        r->integer = value;
-    }
-
-    return r;
-}
-
-
-static void *
-ngx_http_mkt_redis_create_nil(const redisReadTask *task)
-{
-    return ngx_http_mkt_redis_reply_add(task, REDIS_REPLY_NIL);
-}
-
-
-static void
-ngx_http_mkt_redis_free_reply(void *reply)
-{
-    size_t       i;
-    redisReply  *r = reply;
-
-    if (r == NULL) {
-        return;
-    }
-
-    if (r->type == REDIS_REPLY_ARRAY) {
-        for (i = 0; i < r->elements; i++) {
-            ngx_http_mkt_redis_free_reply(r->element[i]);
-        }
-        free(r->element);
-
-    } else {
-        free(r->str);
-    }
-
-    free(r);
 }

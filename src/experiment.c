@@ -15,7 +15,7 @@ static const char *const  reason_names[] = {
     "assigned", "sticky", "forced", "stopped_winner", "draft", "not_started",
     "ended", "host_mismatch", "path_mismatch", "condition_false", "holdout",
     "namespace", "filtered", "coverage", "no_hash_attribute",
-    "bucket_version", "hash_version", "inactive"
+    "bucket_version", "hash_version", "inactive", "no_tracking"
 };
 
 
@@ -320,6 +320,14 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
             r->reason = MKT_REASON_ENDED;
             return;
         }
+    }
+
+    /* tracking not permitted: the control, or a stopped experiment's
+     * winner, hashed on nothing and stored nowhere */
+    if (req->no_tracking) {
+        r->variation = e->status == MKT_EXP_STOPPED ? e->winner : 0;
+        r->reason = MKT_REASON_NO_TRACKING;
+        return;
     }
 
     if (*holdout < 0) {

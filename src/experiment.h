@@ -55,6 +55,7 @@ typedef enum {
     MKT_REASON_HASH_VERSION,    /* mkt eval: unknown hashVersion */
     MKT_REASON_INACTIVE,        /* mkt eval: disabled, inactive, qaMode,
                                  * fewer than 2 variations */
+    MKT_REASON_NO_TRACKING,     /* privacy: the control (or winner) */
     MKT_REASON_COUNT
 } mkt_reason_e;
 
@@ -111,6 +112,8 @@ typedef struct {
     size_t              nforced;
     int                 all;            /* 1: every experiment (explain);
                                          * 0: only those that can match */
+    int                 no_tracking;    /* privacy: controls and winners,
+                                         * sticky untouched */
 } mkt_request_t;
 
 /*
