@@ -15,8 +15,6 @@
 typedef struct {
     ngx_http_request_t        *r;
     ngx_http_mkt_ctx_t        *ctx;
-    mkt_ua_t                   ua;
-    unsigned                   ua_done:1;
 } ngx_http_mkt_attr_ctx_t;
 
 typedef ngx_int_t (*ngx_http_mkt_attr_pt)(ngx_http_mkt_attr_ctx_t *a,
@@ -276,16 +274,7 @@ ngx_http_mkt_attr_path(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 static mkt_ua_t *
 ngx_http_mkt_ua(ngx_http_mkt_attr_ctx_t *a)
 {
-    ngx_table_elt_t  *h;
-
-    if (!a->ua_done) {
-        h = a->r->headers_in.user_agent;
-        mkt_ua_classify(h ? (char *) h->value.data : "",
-                        h ? h->value.len : 0, &a->ua);
-        a->ua_done = 1;
-    }
-
-    return &a->ua;
+    return ngx_http_mkt_request_ua(a->r, a->ctx);
 }
 
 
@@ -623,6 +612,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     req.path_len = r->uri.len;
     req.now = ngx_time();
     req.sticky = ctx->has_vid ? &ngx_http_mkt_sticky : NULL;
+    req.no_tracking = ctx->no_tracking;
     req.forced = forced;
     req.nforced = ngx_http_mkt_forced(r, cfg, forced);
 
@@ -643,7 +633,9 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         return;
     }
 
-    mkt_slots_choose(cfg, &attrs, mkt_holdout_contains(cfg, &attrs),
+    /* without tracking, every slot's default, as for the holdout */
+    mkt_slots_choose(cfg, &attrs,
+                     ctx->no_tracking || mkt_holdout_contains(cfg, &attrs),
                      ctx->results, n, ctx->slots);
 
     for (i = 0; i < n; i++) {
@@ -699,7 +691,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     ctx->sticky_cookie.data = p;
     ctx->sticky_cookie.len = len;
-    ctx->sticky_set = 1;
+    ctx->sticky_set = !ctx->bot;          /* bots keep no cookie */
 }
 
 

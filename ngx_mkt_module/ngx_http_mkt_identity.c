@@ -295,6 +295,24 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
 
+    if (ngx_http_mkt_is_prefetch(r)) {
+        ctx->prefetch = 1;
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_prefetches);
+    }
+
+    if (!ngx_http_mkt_tracking_permitted(r)) {
+        /* no visitor id, no user id, no cookie read or set: served as
+         * anyone, and counted only in the totals */
+        ctx->no_tracking = 1;
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_no_tracking);
+        return;
+    }
+
+    if (ngx_http_mkt_request_ua(r, ctx)->device == MKT_UA_BOT) {
+        ctx->bot = 1;
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bots);
+    }
+
     now = ngx_time();
 
     /*
@@ -356,6 +374,11 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
         ctx->has_vid = 1;
         ctx->is_new = 1;
+    }
+
+    /* bots get an id to be decided on, but no cookie, new or renewed */
+    if (ctx->bot) {
+        goto user;
     }
 
     v.issued = now;

@@ -92,6 +92,13 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       offsetof(ngx_http_mkt_srv_conf_t, qa_token),
       NULL },
 
+    { ngx_string("mkt_privacy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_privacy,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_mkt_redis,
@@ -250,6 +257,9 @@ ngx_http_mkt_create_srv_conf(ngx_conf_t *cf)
     scf->cookie.secure = NGX_CONF_UNSET_UINT;
     scf->cookie.httponly = NGX_CONF_UNSET;
     scf->qa_cidrs = NGX_CONF_UNSET_PTR;
+    scf->privacy_gpc = NGX_CONF_UNSET;
+    scf->privacy_dnt = NGX_CONF_UNSET;
+    scf->consent = NGX_CONF_UNSET_PTR;
 
     /* qa_token = { 0, NULL } by ngx_pcalloc(): no token */
 
@@ -265,6 +275,9 @@ ngx_http_mkt_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->qa_cidrs, prev->qa_cidrs, NULL);
     ngx_conf_merge_str_value(conf->qa_token, prev->qa_token, "");
+    ngx_conf_merge_value(conf->privacy_gpc, prev->privacy_gpc, 1);
+    ngx_conf_merge_value(conf->privacy_dnt, prev->privacy_dnt, 0);
+    ngx_conf_merge_ptr_value(conf->consent, prev->consent, NULL);
 
     return ngx_http_mkt_cookie_merge(cf, &prev->cookie, &conf->cookie);
 }

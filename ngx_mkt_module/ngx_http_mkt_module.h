@@ -15,6 +15,7 @@
 #include "geo.h"
 #include "hmac.h"
 #include "tags.h"
+#include "useragent.h"
 
 
 #define NGX_HTTP_MKT_VERSION      "0.1.0"
@@ -59,6 +60,10 @@
     X(redis_circuit_open, "Times the circuit breaker opened")              \
     X(redis_bad_replies, "Replies of an unexpected type")                   \
     X(aliases_written, "mkt:alias:VID writes")                              \
+    X(no_tracking, "Requests not tracked: GPC, DNT or consent "             \
+      "(mkt_privacy)")                                                      \
+    X(bots, "Requests from bots (by User-Agent): no cookie set")           \
+    X(prefetches, "Prefetch and prerender requests: no exposure")          \
     X(geo_lookups, "Geo lookups (at most one per request)")                 \
     X(geo_not_found, "Geo lookups of an address the database has no "      \
       "record for")                                                         \
@@ -128,6 +133,10 @@ typedef struct {
     ngx_http_mkt_cookie_conf_t  cookie;
     ngx_array_t                *qa_cidrs;     /* of ngx_cidr_t */
     ngx_str_t                   qa_token;
+    ngx_flag_t                  privacy_gpc;  /* honour Sec-GPC: 1 */
+    ngx_flag_t                  privacy_dnt;  /* honour DNT: 1 */
+    ngx_http_complex_value_t   *consent;      /* set and not "granted":
+                                               * no tracking */
 } ngx_http_mkt_srv_conf_t;
 
 
@@ -175,6 +184,7 @@ struct ngx_http_mkt_ctx_s {
     ngx_http_mkt_waiter_t      waiter[2];
     ngx_uint_t                 waiting;
     ngx_event_t                tags_ev;       /* wake-up and timeout */
+    mkt_ua_t                   ua;            /* when ua_done */
 
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
@@ -182,6 +192,10 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   cookie_sent:1;
     unsigned                   sticky_set:1;  /* send sticky_cookie */
     unsigned                   identified:1;
+    unsigned                   no_tracking:1; /* mkt_privacy says no */
+    unsigned                   bot:1;         /* User-Agent of a bot */
+    unsigned                   prefetch:1;    /* Sec-Purpose: prefetch */
+    unsigned                   ua_done:1;
     unsigned                   tags_state:2;
 };
 
@@ -202,6 +216,11 @@ ngx_int_t ngx_http_mkt_send_cookies(ngx_http_request_t *r,
 char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,
     ngx_http_mkt_cookie_conf_t *prev, ngx_http_mkt_cookie_conf_t *conf);
 char *ngx_http_mkt_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_mkt_privacy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_uint_t ngx_http_mkt_tracking_permitted(ngx_http_request_t *r);
+ngx_uint_t ngx_http_mkt_is_prefetch(ngx_http_request_t *r);
+mkt_ua_t *ngx_http_mkt_request_ua(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
 
 ngx_int_t ngx_http_mkt_add_variables(ngx_conf_t *cf);
 ngx_table_elt_t *ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name,
