@@ -266,9 +266,10 @@ const mkt_referrers_t *mkt_config_referrers(const mkt_config_t *cfg);
 const mkt_channel_code_t *mkt_channels_find_code(const mkt_channels_t *ch,
     const char *code, size_t len);
 
-/* 1 when host (normalised) is a name of the list or under one. */
-int mkt_host_list_match(const mkt_host_list_t *list, const char *host,
-    size_t len);
+/* The name of the list that host (normalised) is or is under, the most
+ * specific one; NULL if none (list may be NULL). */
+const mkt_str_t *mkt_host_list_match(const mkt_host_list_t *list,
+    const char *host, size_t len);
 
 /* Index of the experiment with exactly this key, or -1. */
 int mkt_config_find_experiment(const mkt_config_t *cfg, const char *key,

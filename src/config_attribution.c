@@ -314,12 +314,13 @@ cmp_str(const void *a, const void *b)
 }
 
 
-static int
-list_has(const mkt_host_list_t *list, mkt_str_t name)
+static const mkt_str_t *
+list_find(const mkt_host_list_t *list, mkt_str_t name)
 {
-    return list->n != 0
-           && bsearch(&name, list->names, list->n, sizeof(mkt_str_t),
-                      cmp_str) != NULL;
+    if (list->n == 0) {
+        return NULL;
+    }
+    return bsearch(&name, list->names, list->n, sizeof(mkt_str_t), cmp_str);
 }
 
 
@@ -387,7 +388,7 @@ parse_hosts(mkt_cfg_ctx_t *ctx, json_t *a, mkt_host_list_t *lists,
             tmp[n].name = mkt_cfg_strdup(ctx, host, len);
             tmp[n].index = i;
             for (j = 0; j < which; j++) {
-                if (list_has(&lists[j], tmp[n].name)) {
+                if (list_find(&lists[j], tmp[n].name) != NULL) {
                     mkt_cfg_error(ctx, "%s is also in referrers.%s",
                                   mkt_cfg_quote(host, len, q, sizeof(q)),
                                   names[j]);
@@ -487,15 +488,16 @@ mkt_channels_find_code(const mkt_channels_t *ch, const char *code,
 }
 
 
-int
+const mkt_str_t *
 mkt_host_list_match(const mkt_host_list_t *list, const char *host,
     size_t len)
 {
-    size_t     i;
-    mkt_str_t  s;
+    size_t            i;
+    mkt_str_t         s;
+    const mkt_str_t  *found;
 
     if (list == NULL || list->n == 0) {
-        return 0;
+        return NULL;
     }
 
     /* the host, then each parent domain */
@@ -503,14 +505,15 @@ mkt_host_list_match(const mkt_host_list_t *list, const char *host,
     for ( ;; ) {
         s.data = host + i;
         s.len = len - i;
-        if (list_has(list, s)) {
-            return 1;
+        found = list_find(list, s);
+        if (found != NULL) {
+            return found;
         }
         while (i < len && host[i] != '.') {
             i++;
         }
         if (i++ >= len) {
-            return 0;
+            return NULL;
         }
     }
 }

@@ -81,7 +81,7 @@ test_absent_sections_compile_empty(void **state)
     assert_int_equal(ch->ncodes + ch->nclick_ids, 0);
     assert_int_equal(r->same_site.n + r->search.n + r->social.n, 0);
     assert_null(mkt_channels_find_code(ch, S("x")));
-    assert_false(mkt_host_list_match(&r->same_site, S("example.com")));
+    assert_null(mkt_host_list_match(&r->same_site, S("example.com")));
     mkt_config_free(cfg);
 }
 
@@ -105,18 +105,19 @@ test_referrers_are_normalised_sorted_and_matched_with_subdomains(void **s)
     assert_true(str_is(r->social.names[0], "bbs.foo.org"));
     assert_true(str_is(r->social.names[1], "my-community.cn"));
 
-    assert_true(mkt_host_list_match(&r->same_site, S("example.com")));
-    assert_true(mkt_host_list_match(&r->same_site, S("www.example.com")));
-    assert_true(mkt_host_list_match(&r->same_site, S("a.b.example.cn")));
-    assert_false(mkt_host_list_match(&r->same_site, S("notexample.com")));
-    assert_false(mkt_host_list_match(&r->same_site, S("example.com.evil")));
-    assert_false(mkt_host_list_match(&r->same_site, S("com")));
-    assert_true(mkt_host_list_match(&r->search, S("search.example.net")));
-    assert_false(mkt_host_list_match(&r->search, S("example.net")));
-    assert_true(mkt_host_list_match(&r->social, S("m.bbs.foo.org")));
-    assert_false(mkt_host_list_match(&r->social, S("foo.org")));
-    assert_false(mkt_host_list_match(&r->social, S("")));
-    assert_false(mkt_host_list_match(NULL, S("foo.org")));
+    assert_non_null(mkt_host_list_match(&r->same_site, S("example.com")));
+    assert_non_null(mkt_host_list_match(&r->same_site, S("www.example.com")));
+    assert_non_null(mkt_host_list_match(&r->same_site, S("a.b.example.cn")));
+    assert_null(mkt_host_list_match(&r->same_site, S("notexample.com")));
+    assert_null(mkt_host_list_match(&r->same_site, S("example.com.evil")));
+    assert_null(mkt_host_list_match(&r->same_site, S("com")));
+    assert_non_null(mkt_host_list_match(&r->search, S("search.example.net")));
+    assert_null(mkt_host_list_match(&r->search, S("example.net")));
+    assert_ptr_equal(mkt_host_list_match(&r->social, S("m.bbs.foo.org")),
+                     &r->social.names[0]);
+    assert_null(mkt_host_list_match(&r->social, S("foo.org")));
+    assert_null(mkt_host_list_match(&r->social, S("")));
+    assert_null(mkt_host_list_match(NULL, S("foo.org")));
     mkt_config_free(cfg);
 }
 

@@ -10,33 +10,20 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_fixture.h"
 #include "utm.h"
 
 #define S(lit)  lit, sizeof(lit) - 1
 #define FFFD    "\xef\xbf\xbd"
 
-static mkt_config_t  *cfg;
-
 
 static int
 setup(void **state)
 {
-    static const char  json[] =
+    return load_fixture(
         "{\"channels\": {\"param\": \"utm_ch\", \"click_ids\": [\"bd_vid\"],"
         " \"codes\": {\"xhs01\": {\"source\": \"xiaohongshu\", "
-        "\"medium\": \"social\", \"campaign\": \"w47\"}}}}";
-
-    cfg = mkt_config_load_string("t.json", json, sizeof(json) - 1, NULL,
-                                 NULL);
-    return cfg == NULL;
-}
-
-
-static int
-teardown(void **state)
-{
-    mkt_config_free(cfg);
-    return 0;
+        "\"medium\": \"social\", \"campaign\": \"w47\"}}}}");
 }
 
 
@@ -407,5 +394,5 @@ main(void)
         cmocka_unit_test(test_builtin_parameter_names),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, free_fixture);
 }
