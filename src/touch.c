@@ -81,8 +81,9 @@ medium_of(mkt_ref_class_e cls)
 }
 
 
-/* Source and medium from the first layer that has them. */
-static void
+/* Source and medium from the first layer that has them; 1 when the
+ * source is the referrer's. */
+static int
 set_source_medium(mkt_touch_t *t, const mkt_utm_t *utm,
     const mkt_referrer_t *ref)
 {
@@ -97,19 +98,23 @@ set_source_medium(mkt_touch_t *t, const mkt_utm_t *utm,
         set(t, MKT_TF_MEDIUM, utm->code->medium.data, utm->code->medium.len);
 
     } else if (utm->click_name != NULL) {
+        SET_LIT(t, MKT_TF_MEDIUM, "cpc");
         if (*utm->click_source) {
             set(t, MKT_TF_SOURCE, utm->click_source,
                 strlen(utm->click_source));
         } else if (external(ref->cls)) {
             set(t, MKT_TF_SOURCE, ref->source, ref->source_len);
+            return 1;
         }
-        SET_LIT(t, MKT_TF_MEDIUM, "cpc");
 
     } else if (external(ref->cls)) {
         set(t, MKT_TF_SOURCE, ref->source, ref->source_len);
         set(t, MKT_TF_MEDIUM, medium_of(ref->cls),
             strlen(medium_of(ref->cls)));
+        return 1;
     }
+
+    return 0;
 }
 
 
@@ -117,6 +122,7 @@ void
 mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     const mkt_referrer_t *ref, int64_t now, mkt_touch_t *t)
 {
+    int               from_referrer;
     size_t            f;
     mkt_channel_in_t  in;
 
@@ -137,7 +143,7 @@ mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     }
 
     t->kind = MKT_TOUCH_EXTERNAL;
-    set_source_medium(t, utm, ref);
+    from_referrer = set_source_medium(t, utm, ref);
 
     if (utm->len[MKT_UTM_CAMPAIGN]) {
         set(t, MKT_TF_CAMPAIGN, utm->value[MKT_UTM_CAMPAIGN],
@@ -163,7 +169,9 @@ mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     in.source_len = t->len[MKT_TF_SOURCE];
     in.medium = t->medium;
     in.medium_len = t->len[MKT_TF_MEDIUM];
-    in.source_flags = mkt_source_flags(refs, in.source, in.source_len);
+    in.source_flags = from_referrer
+                      ? ref->flags
+                      : mkt_source_flags(refs, in.source, in.source_len);
     in.click = utm->click_kind;
     t->channel = mkt_channel_classify(&in);
 }

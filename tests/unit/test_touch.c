@@ -244,6 +244,11 @@ test_referrers_alone_make_organic_touches(void **state)
 
     touch_of("", "https://news.ycombinator.com/item", &t);
     assert_smc(&t, "news.ycombinator.com", "referral", "", "referral");
+
+    /* what the referrer is decides, not what its host spells: an
+     * intranet host "fb" is no facebook */
+    touch_of("", "http://fb/wiki", &t);
+    assert_smc(&t, "fb", "referral", "", "referral");
 }
 
 
