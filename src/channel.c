@@ -51,8 +51,10 @@ typedef struct {
 static const rule_t  rules[] = {
     RULE(DIRECT, DIRECT, ANY),
 
+    /* gclid and msclkid come only with ad clicks; fbclid and the other
+     * social ones also with organic posts, so they count through their
+     * network and medium cpc (touch.c), and tags can say otherwise */
     RULE(PAID_SEARCH, CLICK(SEARCH), ANY),
-    RULE(PAID_SOCIAL, CLICK(SOCIAL), ANY),
     RULE(PAID_SEARCH,
          MEDIUM_IN("paidsearch|paid_search|paid-search|sem"), ANY),
     RULE(PAID_SOCIAL,

@@ -69,13 +69,13 @@ test_direct_is_direct_whatever_else(void **state)
 
 
 static void
-test_click_ids_decide_before_source_and_medium(void **state)
+test_search_click_ids_decide_before_source_and_medium(void **state)
 {
     static const case_t  cases[] = {
         { "google", "cpc", SEARCH, "paid_search" },
         { "newsletter", "email", SEARCH, "paid_search" },
         { "facebook", "cpc", SOCIAL, "paid_social" },
-        { "", "", SOCIAL, "paid_social" },
+        { "facebook", "social", SOCIAL, "organic_social" },
         { "", "cpc", OTHER, "paid_other" },
         { "baidu", "cpc", OTHER, "paid_search" },
         { "newsletter", "email", OTHER, "email" },
@@ -220,7 +220,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_direct_is_direct_whatever_else),
-        cmocka_unit_test(test_click_ids_decide_before_source_and_medium),
+        cmocka_unit_test(test_search_click_ids_decide_before_source_and_medium),
         cmocka_unit_test(test_paid_media_by_the_kind_of_source),
         cmocka_unit_test(test_paid_media_spelled_out),
         cmocka_unit_test(test_display_before_paid_other),

@@ -22,7 +22,7 @@
 
 /* xiaohongshu / social / w47 from www.xiaohongshu.com, organic_social;
  * signatures computed with Python's hmac module */
-#define XHS_BODY "t1.toy89t.h.eGlhb2hvbmdzaHUfc29jaWFsH3c0Nx8fHx8fd3d3Lnhp"     \
+#define XHS_BODY "t1.toy89t.h.eGlhb2hvbmdzaHUfc29jaWFsH3c0Nx8fHx8fd3d3Lnhp"    \
                  "YW9ob25nc2h1LmNvbQ"
 #define XHS      XHS_BODY ".od5EQi40wD2CnKbt"
 /* google / cpc / "双11" with gclid=Cj0KCQ, paid_search */
@@ -217,9 +217,13 @@ test_click_ids_make_paid_touches(void **state)
     touch_of("bd_vid=123", "", &t);
     assert_smc(&t, "", "cpc", "", "paid_other");
 
-    /* tagged links keep their tags; a search click id stays paid search */
+    /* tagged links keep their tags; a search click id stays paid search,
+     * a social one (on organic posts too) follows the tags */
     touch_of("gclid=1&utm_source=newsletter&utm_medium=email", "", &t);
     assert_smc(&t, "newsletter", "email", "", "paid_search");
+    touch_of("fbclid=1&utm_source=facebook&utm_medium=social", "", &t);
+    assert_smc(&t, "facebook", "social", "", "organic_social");
+    assert_tf(&t, CLICK_NAME, "fbclid");
 }
 
 
