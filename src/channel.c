@@ -3,10 +3,12 @@
  * group, with video before social (YouTube ads are paid video) and a few
  * common medium spellings added.  docs/attribution.md has the same table:
  * change both together. */
+#include <stdio.h>
 #include <string.h>
 
 #include "channel.h"
 #include "referrer.h"
+#include "text.h"
 
 typedef enum {
     IF_ANY = 0,
@@ -24,6 +26,7 @@ typedef struct {
     test_e        test;
     unsigned      flag;
     const char   *words;        /* '|'-separated, lowercase */
+    const char   *text;         /* in words, unless made of `words` */
 } cond_t;
 
 typedef struct {
@@ -32,15 +35,16 @@ typedef struct {
     cond_t         b;
 } rule_t;
 
-#define ANY                { IF_ANY, 0, NULL }
-#define DIRECT             { IF_DIRECT, 0, NULL }
-#define CLICK(k)           { IF_CLICK, MKT_CLICK_##k, NULL }
-#define SOURCE_IS(f)       { IF_SOURCE_IS, MKT_SRC_##f, NULL }
-#define SOURCE_IN(w)       { IF_SOURCE_IN, 0, w }
-#define MEDIUM_IN(w)       { IF_MEDIUM_IN, 0, w }
-#define MEDIUM_PAID        { IF_MEDIUM_PAID, 0, NULL }
-#define MEDIUM_HAS(w)      { IF_MEDIUM_HAS, 0, w }
-#define MEDIUM_ENDS(w)     { IF_MEDIUM_ENDS, 0, w }
+#define ANY                { IF_ANY, 0, NULL, NULL }
+#define DIRECT             { IF_DIRECT, 0, NULL,                             \
+                             "no touch: no referrer and no campaign" }
+#define CLICK(k, t)        { IF_CLICK, MKT_CLICK_##k, NULL, t }
+#define SOURCE_IS(f, t)    { IF_SOURCE_IS, MKT_SRC_##f, NULL, "source is " t }
+#define SOURCE_IN(w)       { IF_SOURCE_IN, 0, w, NULL }
+#define MEDIUM_IN(w)       { IF_MEDIUM_IN, 0, w, NULL }
+#define MEDIUM_PAID        { IF_MEDIUM_PAID, 0, NULL, "medium is paid" }
+#define MEDIUM_HAS(w)      { IF_MEDIUM_HAS, 0, w, NULL }
+#define MEDIUM_ENDS(w)     { IF_MEDIUM_ENDS, 0, w, NULL }
 
 #define RULE(ch, a, b)     { MKT_CHANNEL_##ch, a, b }
 
@@ -54,30 +58,32 @@ static const rule_t  rules[] = {
     /* gclid and msclkid come only with ad clicks; fbclid and the other
      * social ones also with organic posts, so they count through their
      * network and medium cpc (touch.c), and tags can say otherwise */
-    RULE(PAID_SEARCH, CLICK(SEARCH), ANY),
+    RULE(PAID_SEARCH,
+         CLICK(SEARCH, "click id `gclid`, `gbraid`, `wbraid` or `msclkid`"),
+         ANY),
     RULE(PAID_SEARCH,
          MEDIUM_IN("paidsearch|paid_search|paid-search|sem"), ANY),
     RULE(PAID_SOCIAL,
          MEDIUM_IN("paidsocial|paid_social|paid-social"), ANY),
     RULE(PAID_VIDEO, MEDIUM_IN("paidvideo|paid_video|paid-video"), ANY),
-    RULE(PAID_SEARCH, SOURCE_IS(SEARCH), MEDIUM_PAID),
-    RULE(PAID_VIDEO, SOURCE_IS(VIDEO), MEDIUM_PAID),
-    RULE(PAID_SOCIAL, SOURCE_IS(SOCIAL), MEDIUM_PAID),
+    RULE(PAID_SEARCH, SOURCE_IS(SEARCH, "search"), MEDIUM_PAID),
+    RULE(PAID_VIDEO, SOURCE_IS(VIDEO, "video"), MEDIUM_PAID),
+    RULE(PAID_SOCIAL, SOURCE_IS(SOCIAL, "social"), MEDIUM_PAID),
     RULE(DISPLAY,
          MEDIUM_IN("display|banner|expandable|interstitial|cpm"), ANY),
     RULE(PAID_OTHER, MEDIUM_PAID, ANY),
 
-    RULE(ORGANIC_VIDEO, SOURCE_IS(VIDEO), ANY),
+    RULE(ORGANIC_VIDEO, SOURCE_IS(VIDEO, "video"), ANY),
     RULE(ORGANIC_VIDEO, MEDIUM_HAS("video"), ANY),
-    RULE(ORGANIC_SOCIAL, SOURCE_IS(SOCIAL), ANY),
+    RULE(ORGANIC_SOCIAL, SOURCE_IS(SOCIAL, "social"), ANY),
     RULE(ORGANIC_SOCIAL, MEDIUM_IN(SOCIAL_WORDS), ANY),
-    RULE(ORGANIC_SEARCH, SOURCE_IS(SEARCH), ANY),
+    RULE(ORGANIC_SEARCH, SOURCE_IS(SEARCH, "search"), ANY),
     RULE(ORGANIC_SEARCH, MEDIUM_IN("organic"), ANY),
     RULE(REFERRAL, MEDIUM_IN("referral|app|link"), ANY),
 
     RULE(EMAIL, SOURCE_IN(EMAIL_WORDS), ANY),
     RULE(EMAIL, MEDIUM_IN(EMAIL_WORDS), ANY),
-    RULE(EMAIL, SOURCE_IS(EMAIL), ANY),
+    RULE(EMAIL, SOURCE_IS(EMAIL, "email (webmail)"), ANY),
     RULE(AFFILIATE, MEDIUM_IN("affiliate|affiliates"), ANY),
     RULE(AUDIO, MEDIUM_IN("audio"), ANY),
     RULE(SMS, SOURCE_IN("sms"), ANY),
@@ -217,4 +223,82 @@ const char *
 mkt_channel_name(mkt_channel_e ch)
 {
     return (unsigned) ch < MKT_CHANNEL_COUNT ? names[ch] : "unassigned";
+}
+
+
+static void
+add(char *buf, size_t cap, size_t *n, const char *s)
+{
+    mkt_text_append(buf, cap, n, s, strlen(s));
+}
+
+
+/* "`a`", "`a` or `b`", "`a`, `b` or `c`" */
+static void
+put_words(char *buf, size_t cap, size_t *n, const char *words)
+{
+    size_t       len;
+    const char  *w, *bar;
+
+    for (w = words; ; w = bar + 1) {
+        bar = strchr(w, '|');
+        len = bar ? (size_t) (bar - w) : strlen(w);
+        if (w != words) {
+            add(buf, cap, n, bar ? ", " : " or ");
+        }
+        add(buf, cap, n, "`");
+        mkt_text_append(buf, cap, n, w, len);
+        add(buf, cap, n, "`");
+        if (bar == NULL) {
+            return;
+        }
+    }
+}
+
+
+static void
+put_cond(char *buf, size_t cap, size_t *n, const cond_t *c)
+{
+    static const char *const  verbs[] = {
+        NULL, NULL, NULL, NULL, "source is ", "medium is ", NULL,
+        "medium contains ", "medium ends with "
+    };
+
+    if (c->text != NULL) {
+        add(buf, cap, n, c->text);
+        return;
+    }
+    add(buf, cap, n, verbs[c->test]);
+    put_words(buf, cap, n, c->words);
+}
+
+
+size_t
+mkt_channel_rule_text(size_t i, char *buf, size_t cap)
+{
+    char          num[24];
+    size_t        n;
+    const rule_t  *r;
+
+    if (i >= sizeof(rules) / sizeof(rules[0]) || cap == 0) {
+        return 0;
+    }
+    r = &rules[i];
+
+    n = 0;
+    snprintf(num, sizeof(num), "| %zu | `", i + 1);
+    add(buf, cap, &n, num);
+    add(buf, cap, &n, names[r->channel]);
+    add(buf, cap, &n, "` | ");
+    if (r->a.test == IF_ANY) {
+        add(buf, cap, &n, "anything else");
+    } else {
+        put_cond(buf, cap, &n, &r->a);
+    }
+    if (r->b.test != IF_ANY) {
+        add(buf, cap, &n, " and ");
+        put_cond(buf, cap, &n, &r->b);
+    }
+    add(buf, cap, &n, " |");
+    return n;
 }

@@ -49,4 +49,12 @@ mkt_channel_e mkt_channel_classify(const mkt_channel_in_t *in);
 /* "direct", "paid_search", ...; "unassigned" for a value out of range. */
 const char *mkt_channel_name(mkt_channel_e ch);
 
+/*
+ * Rule i (from 0) of the table as docs/attribution.md shows it, a row
+ * "| 2 | `paid_search` | click id `gclid`, ... |" written to buf (cut to
+ * cap, NUL-terminated); its length, 0 past the last rule.  A unit test
+ * keeps the docs and the code in step with it.
+ */
+size_t mkt_channel_rule_text(size_t i, char *buf, size_t cap);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -215,6 +216,50 @@ test_names_are_stable(void **state)
 }
 
 
+/* The table of docs/attribution.md is the code's, row by row. */
+static void
+test_docs_show_the_rules_of_the_code(void **state)
+{
+    int     in_section;
+    char    line[512], want[512];
+    size_t  i, n, rows;
+    FILE   *f;
+
+    f = fopen("docs/attribution.md", "r");
+    if (f == NULL) {
+        fail_msg("docs/attribution.md: cannot open (run from the repo root)");
+    }
+
+    i = 0;
+    rows = 0;
+    in_section = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "## ", 3) == 0) {
+            in_section = strcmp(line, "## Channels") == 0;
+        }
+        if (!in_section || line[0] != '|' || line[1] != ' ' || line[2] < '0'
+            || line[2] > '9')
+        {
+            continue;
+        }
+        rows++;
+        n = mkt_channel_rule_text(i, want, sizeof(want));
+        if (n == 0 || strcmp(line, want) != 0) {
+            fclose(f);
+            fail_msg("docs/attribution.md has \"%s\", the code \"%s\"",
+                     line, n ? want : "(no more rules)");
+        }
+        i++;
+    }
+    fclose(f);
+
+    assert_int_equal(mkt_channel_rule_text(i, want, sizeof(want)), 0);
+    assert_int_equal(rows, i);
+    assert_true(rows > 20);
+}
+
+
 int
 main(void)
 {
@@ -227,6 +272,7 @@ main(void)
         cmocka_unit_test(test_organic_channels),
         cmocka_unit_test(test_referral_email_and_the_rest),
         cmocka_unit_test(test_names_are_stable),
+        cmocka_unit_test(test_docs_show_the_rules_of_the_code),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
