@@ -8,47 +8,57 @@
 #define LABEL_MAX  63
 #define PORT_MAX   5                /* digits */
 
+typedef struct {
+    const char  *name;
+    size_t       len;
+} name_t;
+
+#define N(s)  { s, sizeof(s) - 1 }
+
 /* Public suffixes (ICANN and a few private ones from publicsuffix.org)
  * that the generic rule misses. */
-static const char *const  suffixes[] = {
+static const name_t  suffixes[] = {
     /* China: provinces and regions under .cn */
-    "ah.cn", "bj.cn", "cq.cn", "fj.cn", "gd.cn", "gs.cn", "gx.cn", "gz.cn",
-    "ha.cn", "hb.cn", "he.cn", "hi.cn", "hk.cn", "hl.cn", "hn.cn", "jl.cn",
-    "js.cn", "jx.cn", "ln.cn", "mo.cn", "nm.cn", "nx.cn", "qh.cn", "sc.cn",
-    "sd.cn", "sh.cn", "sn.cn", "sx.cn", "tj.cn", "tw.cn", "xj.cn", "xz.cn",
-    "yn.cn", "zj.cn",
-    "idv.hk", "idv.tw", "game.tw", "ebiz.tw", "club.tw",
-    "me.uk", "ltd.uk", "plc.uk", "nhs.uk", "police.uk",
-    "ad.jp", "ed.jp", "gr.jp", "lg.jp",
-    "asn.au", "id.au", "per.sg", "re.kr", "pe.kr",
-    "govt.nz", "school.nz", "geek.nz",
-    "firm.in", "gen.in", "ind.in", "res.in",
-    "web.id", "sch.id", "my.id", "biz.id", "in.th", "mi.th",
-    "art.br", "blog.br", "eco.br", "ind.br", "tv.br",
-    "biz.vn", "info.vn", "biz.my", "name.my",
+    N("ah.cn"), N("bj.cn"), N("cq.cn"), N("fj.cn"), N("gd.cn"), N("gs.cn"),
+    N("gx.cn"), N("gz.cn"), N("ha.cn"), N("hb.cn"), N("he.cn"), N("hi.cn"),
+    N("hk.cn"), N("hl.cn"), N("hn.cn"), N("jl.cn"), N("js.cn"), N("jx.cn"),
+    N("ln.cn"), N("mo.cn"), N("nm.cn"), N("nx.cn"), N("qh.cn"), N("sc.cn"),
+    N("sd.cn"), N("sh.cn"), N("sn.cn"), N("sx.cn"), N("tj.cn"), N("tw.cn"),
+    N("xj.cn"), N("xz.cn"), N("yn.cn"), N("zj.cn"),
+    N("idv.hk"), N("idv.tw"), N("game.tw"), N("ebiz.tw"), N("club.tw"),
+    N("me.uk"), N("ltd.uk"), N("plc.uk"), N("nhs.uk"), N("police.uk"),
+    N("ad.jp"), N("ed.jp"), N("gr.jp"), N("lg.jp"),
+    N("asn.au"), N("id.au"), N("per.sg"), N("re.kr"), N("pe.kr"),
+    N("govt.nz"), N("school.nz"), N("geek.nz"),
+    N("firm.in"), N("gen.in"), N("ind.in"), N("res.in"),
+    N("web.id"), N("sch.id"), N("my.id"), N("biz.id"), N("in.th"),
+    N("mi.th"),
+    N("art.br"), N("blog.br"), N("eco.br"), N("ind.br"), N("tv.br"),
+    N("biz.vn"), N("info.vn"), N("biz.my"), N("name.my"),
     /* hosting platforms: every customer is its own site */
-    "appspot.com", "azurewebsites.net", "blogspot.com", "cloudfront.net",
-    "firebaseapp.com", "github.io", "gitlab.io", "herokuapp.com",
-    "myshopify.com", "netlify.app", "pages.dev", "vercel.app", "web.app",
-    "workers.dev",
-    NULL
+    N("appspot.com"), N("azurewebsites.net"), N("blogspot.com"),
+    N("cloudfront.net"), N("firebaseapp.com"), N("github.io"), N("gitlab.io"),
+    N("herokuapp.com"), N("myshopify.com"), N("netlify.app"), N("pages.dev"),
+    N("vercel.app"), N("web.app"), N("workers.dev"),
+    { NULL, 0 }
 };
 
 /* Second-level labels that are public suffixes under almost every
  * two-letter country TLD that has them (co.uk, com.cn, go.jp, gob.mx). */
-static const char *const  generic_sld[] = {
-    "ac", "co", "com", "edu", "go", "gob", "gov", "mil", "ne", "net", "or",
-    "org", NULL
+static const name_t  generic_sld[] = {
+    N("ac"), N("co"), N("com"), N("edu"), N("go"), N("gob"), N("gov"),
+    N("mil"), N("ne"), N("net"), N("or"), N("org"),
+    { NULL, 0 }
 };
 
 
 static int
-in_list(const char *const *list, const char *s, size_t len)
+in_list(const name_t *list, const char *s, size_t len)
 {
     size_t  i;
 
-    for (i = 0; list[i] != NULL; i++) {
-        if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0) {
+    for (i = 0; list[i].name != NULL; i++) {
+        if (list[i].len == len && memcmp(list[i].name, s, len) == 0) {
             return 1;
         }
     }

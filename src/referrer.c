@@ -8,16 +8,22 @@
 
 typedef struct {
     const char     *name;           /* host, brand label, package, alias */
-    const char     *source;
+    const char     *source;         /* NULL: the host is the source */
+    unsigned char   name_len;
+    unsigned char   source_len;
     unsigned char   cls;            /* mkt_ref_class_e */
     unsigned char   video;
 } site_t;
 
-#define SEARCH(name, source)  { name, source, MKT_REF_SEARCH, 0 }
-#define SOCIAL(name, source)  { name, source, MKT_REF_SOCIAL, 0 }
-#define VIDEO(name, source)   { name, source, MKT_REF_SOCIAL, 1 }
-#define EMAIL(name, source)   { name, source, MKT_REF_EMAIL, 0 }
-#define PLAIN(name)           { name, NULL, MKT_REF_REFERRAL, 0 }
+#define SITE(name, source, cls, video)                                        \
+    { name, source, sizeof(name) - 1, sizeof(source) - 1, cls, video }
+
+#define SEARCH(name, source)  SITE(name, source, MKT_REF_SEARCH, 0)
+#define SOCIAL(name, source)  SITE(name, source, MKT_REF_SOCIAL, 0)
+#define VIDEO(name, source)   SITE(name, source, MKT_REF_SOCIAL, 1)
+#define EMAIL(name, source)   SITE(name, source, MKT_REF_EMAIL, 0)
+#define PLAIN(name)           { name, NULL, sizeof(name) - 1, 0,             \
+                                MKT_REF_REFERRAL, 0 }
 
 #define NELTS(a)  (sizeof(a) / sizeof(a[0]))
 
@@ -156,7 +162,7 @@ find(const site_t *t, size_t n, const char *name, size_t len)
     size_t  i;
 
     for (i = 0; i < n; i++) {
-        if (strlen(t[i].name) == len && memcmp(t[i].name, name, len) == 0) {
+        if (t[i].name_len == len && memcmp(t[i].name, name, len) == 0) {
             return &t[i];
         }
     }
@@ -218,8 +224,8 @@ set_entry(mkt_referrer_t *out, const site_t *e, const char *host,
     if (e == NULL || e->source == NULL) {
         set_source(out, MKT_REF_REFERRAL, host, len, 0);
     } else {
-        set_source(out, (mkt_ref_class_e) e->cls, e->source,
-                   strlen(e->source), e->video);
+        set_source(out, (mkt_ref_class_e) e->cls, e->source, e->source_len,
+                   e->video);
     }
 }
 
@@ -395,7 +401,7 @@ find_source(const site_t *t, size_t n, const char *source, size_t len)
     size_t  i;
 
     for (i = 0; i < n; i++) {
-        if (t[i].source != NULL && strlen(t[i].source) == len
+        if (t[i].source != NULL && t[i].source_len == len
             && memcmp(t[i].source, source, len) == 0)
         {
             return &t[i];
