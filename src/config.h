@@ -188,6 +188,45 @@ typedef struct {
 } mkt_holdout_t;
 
 
+/* Values of channel codes, like utm_* values, are cut to this (bytes). */
+#define MKT_UTM_VALUE_MAX           128
+#define MKT_CHANNEL_CODES_MAX       10000
+#define MKT_CLICK_IDS_MAX           32    /* extra click id names */
+#define MKT_REFERRER_HOSTS_MAX      10000 /* a list of "referrers" */
+
+/* "channels.codes": what a value of the channel-code parameter stands
+ * for. */
+typedef struct {
+    mkt_str_t          code;
+    mkt_str_t          source;
+    mkt_str_t          medium;
+    mkt_str_t          campaign;      /* len 0: none */
+} mkt_channel_code_t;
+
+/* "channels".  Strings are NUL-terminated. */
+typedef struct {
+    mkt_str_t            param;       /* len 0: no channel codes */
+    mkt_channel_code_t  *codes;       /* sorted by code, bytewise */
+    size_t               ncodes;
+    mkt_str_t           *click_ids;   /* extra click id parameter names */
+    size_t               nclick_ids;
+} mkt_channels_t;
+
+/* Host names normalised as mkt_host_normalize() does, sorted bytewise,
+ * each once. */
+typedef struct {
+    mkt_str_t         *names;
+    size_t             n;
+} mkt_host_list_t;
+
+/* "referrers". */
+typedef struct {
+    mkt_host_list_t    same_site;
+    mkt_host_list_t    search;
+    mkt_host_list_t    social;
+} mkt_referrers_t;
+
+
 /*
  * Loads and checks a config file.  path is also the FILE of messages.
  * Every error and warning goes to diag (may be NULL).  Returns NULL when
@@ -215,9 +254,23 @@ const mkt_holdout_t *mkt_config_holdout(const mkt_config_t *cfg);
 
 const mkt_attr_refs_t *mkt_config_attr_refs(const mkt_config_t *cfg);
 
-/* "channels", "referrers", "plugins": stored as written for later
- * milestones, shapes checked; NULL when absent.  Borrowed. */
+/* "channels", "referrers", "plugins" as written (the first two are also
+ * compiled, below); NULL when absent.  Borrowed. */
 json_t *mkt_config_section(const mkt_config_t *cfg, const char *name);
+
+/* The compiled "channels" and "referrers": never NULL, empty when the
+ * file has no such section.  What utm.h and referrer.h take. */
+const mkt_channels_t *mkt_config_channels(const mkt_config_t *cfg);
+const mkt_referrers_t *mkt_config_referrers(const mkt_config_t *cfg);
+
+/* The channel code with exactly these bytes, or NULL (ch may be NULL). */
+const mkt_channel_code_t *mkt_channels_find_code(const mkt_channels_t *ch,
+    const char *code, size_t len);
+
+/* The name of the list that host (normalised) is or is under, the most
+ * specific one; NULL if none (list may be NULL). */
+const mkt_str_t *mkt_host_list_match(const mkt_host_list_t *list,
+    const char *host, size_t len);
 
 /* Index of the experiment with exactly this key, or -1. */
 int mkt_config_find_experiment(const mkt_config_t *cfg, const char *key,

@@ -209,6 +209,8 @@ struct mkt_config_s {
     int                 has_holdout;
     json_t             *channels;
     json_t             *referrers;
+    mkt_channels_t      channels_model;
+    mkt_referrers_t     referrers_model;
     json_t             *plugins;
     mkt_attr_refs_t     refs;
     mkt_attr_builder_t  attrs;

@@ -1,6 +1,6 @@
 /* The top-level sections of the config file besides experiments and
- * slots: goals, holdout, and the shapes of channels, referrers and plugins
- * (kept as written for M3 and M6). */
+ * slots: goals, holdout, and the shape of plugins (kept as written for
+ * M6).  Channels and referrers are in config_attribution.c. */
 #include <string.h>
 
 #include "config_int.h"
@@ -120,123 +120,6 @@ mkt_cfg_parse_holdout(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *h)
     }
 
     cfg->has_holdout = 1;
-    mkt_cfg_pop(ctx, saved);
-}
-
-
-/* An array of non-empty strings, or an error. */
-static void
-check_string_array(mkt_cfg_ctx_t *ctx, json_t *a, const char *what)
-{
-    size_t   i, s2;
-    json_t  *v;
-
-    if (!json_is_array(a)) {
-        mkt_cfg_error(ctx, "expected an array of %s", what);
-        return;
-    }
-    json_array_foreach(a, i, v) {
-        if (!json_is_string(v) || json_string_length(v) == 0) {
-            s2 = mkt_cfg_push(ctx, NULL, i);
-            mkt_cfg_error(ctx, "expected a non-empty string");
-            mkt_cfg_pop(ctx, s2);
-        }
-    }
-}
-
-
-void
-mkt_cfg_parse_channels(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *ch)
-{
-    static const char *const  known[] = { "param", "codes", NULL };
-    size_t                    saved, s2, s3, s4;
-    json_t                   *p, *codes, *code, *v;
-    const char               *name, *field;
-
-    if (ch == NULL) {
-        return;
-    }
-
-    saved = mkt_cfg_push(ctx, "channels", 0);
-
-    if (!json_is_object(ch)) {
-        mkt_cfg_error(ctx, "expected an object");
-        mkt_cfg_pop(ctx, saved);
-        return;
-    }
-
-    mkt_cfg_check_keys(ctx, ch, known);
-
-    p = json_object_get(ch, "param");
-    if (p != NULL && (!json_is_string(p) || json_string_length(p) == 0)) {
-        s2 = mkt_cfg_push(ctx, "param", 0);
-        mkt_cfg_error(ctx, "expected a query parameter name");
-        mkt_cfg_pop(ctx, s2);
-    }
-
-    codes = json_object_get(ch, "codes");
-    if (codes != NULL) {
-        s2 = mkt_cfg_push(ctx, "codes", 0);
-        if (!json_is_object(codes)) {
-            mkt_cfg_error(ctx, "expected an object of channel codes");
-        } else {
-            json_object_foreach(codes, name, code) {
-                s3 = mkt_cfg_push(ctx, name, 0);
-                if (!json_is_object(code)) {
-                    mkt_cfg_error(ctx, "expected an object like "
-                                  "{\"source\": ..., \"medium\": ...}");
-                } else {
-                    json_object_foreach(code, field, v) {
-                        if (!json_is_string(v)) {
-                            s4 = mkt_cfg_push(ctx, field, 0);
-                            mkt_cfg_error(ctx, "expected a string");
-                            mkt_cfg_pop(ctx, s4);
-                        }
-                    }
-                }
-                mkt_cfg_pop(ctx, s3);
-            }
-        }
-        mkt_cfg_pop(ctx, s2);
-    }
-
-    cfg->channels = ch;
-    mkt_cfg_pop(ctx, saved);
-}
-
-
-void
-mkt_cfg_parse_referrers(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *r)
-{
-    static const char *const  known[] = { "same_site", "search", "social",
-                                          NULL };
-    size_t                    saved, s2, i;
-    json_t                   *v;
-
-    if (r == NULL) {
-        return;
-    }
-
-    saved = mkt_cfg_push(ctx, "referrers", 0);
-
-    if (!json_is_object(r)) {
-        mkt_cfg_error(ctx, "expected an object");
-        mkt_cfg_pop(ctx, saved);
-        return;
-    }
-
-    mkt_cfg_check_keys(ctx, r, known);
-
-    for (i = 0; known[i] != NULL; i++) {
-        v = json_object_get(r, known[i]);
-        if (v != NULL) {
-            s2 = mkt_cfg_push(ctx, known[i], 0);
-            check_string_array(ctx, v, "host names");
-            mkt_cfg_pop(ctx, s2);
-        }
-    }
-
-    cfg->referrers = r;
     mkt_cfg_pop(ctx, saved);
 }
 

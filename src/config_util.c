@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "text.h"
 
 #define ARENA_BLOCK   (16 * 1024)
 #define ARENA_ALIGN   16
@@ -158,21 +159,6 @@ mkt_cfg_pop(mkt_cfg_ctx_t *ctx, size_t saved)
 }
 
 
-static void
-append(char *buf, size_t cap, size_t *n, const char *s)
-{
-    size_t  len;
-
-    len = strlen(s);
-    if (len > cap - 1 - *n) {
-        len = cap - 1 - *n;
-    }
-    memcpy(buf + *n, s, len);
-    *n += len;
-    buf[*n] = '\0';
-}
-
-
 /* "FILE: path: text", leaving out what is NULL or empty, cut to fit. */
 static void
 compose(char *buf, size_t cap, const char *file, const char *path,
@@ -183,14 +169,14 @@ compose(char *buf, size_t cap, const char *file, const char *path,
     n = 0;
     buf[0] = '\0';
     if (file != NULL) {
-        append(buf, cap, &n, file);
-        append(buf, cap, &n, ": ");
+        mkt_text_append(buf, cap, &n, file, strlen(file));
+        mkt_text_append(buf, cap, &n, ": ", sizeof(": ") - 1);
     }
     if (path != NULL && *path) {
-        append(buf, cap, &n, path);
-        append(buf, cap, &n, ": ");
+        mkt_text_append(buf, cap, &n, path, strlen(path));
+        mkt_text_append(buf, cap, &n, ": ", sizeof(": ") - 1);
     }
-    append(buf, cap, &n, text);
+    mkt_text_append(buf, cap, &n, text, strlen(text));
 }
 
 

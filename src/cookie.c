@@ -25,8 +25,8 @@ mkt_vid_generate(char vid[MKT_VID_LEN])
 }
 
 
-static size_t
-base36_encode(char *dst, int64_t v)
+size_t
+mkt_base36_encode(char *dst, int64_t v)
 {
     char    tmp[16];
     size_t  n, i;
@@ -46,6 +46,79 @@ base36_encode(char *dst, int64_t v)
 
 
 size_t
+mkt_base36_parse(const char *s, size_t len, size_t max, int64_t *v)
+{
+    int      d;
+    size_t   n;
+    int64_t  x;
+
+    x = 0;
+    for (n = 0; n < len; n++) {
+        d = s[n] >= '0' && s[n] <= '9' ? s[n] - '0'
+            : s[n] >= 'a' && s[n] <= 'z' ? s[n] - 'a' + 10 : -1;
+        if (d < 0) {
+            break;
+        }
+        if (n == max) {
+            return 0;
+        }
+        x = x * 36 + d;
+    }
+
+    /* one encoding per number: no empty run, no leading zero */
+    if (n == 0 || (s[0] == '0' && n > 1)) {
+        return 0;
+    }
+    *v = x;
+    return n;
+}
+
+
+size_t
+mkt_cookie_sign(mkt_hmac_t *h, char *out, size_t body_len)
+{
+    if (h == NULL) {
+        return body_len;
+    }
+    out[body_len] = '.';
+    if (mkt_sign(h, out, body_len, out + body_len + 1) != 0) {
+        return 0;
+    }
+    return body_len + 1 + MKT_SIG_LEN;
+}
+
+
+mkt_cookie_status_e
+mkt_cookie_check_signature(mkt_hmac_t *h, const char *in, size_t body_len,
+    size_t len)
+{
+    size_t  i;
+    char    c;
+
+    if (body_len == len) {
+        return h != NULL ? MKT_COOKIE_UNSIGNED : MKT_COOKIE_OK;
+    }
+
+    if (len - body_len != 1 + MKT_SIG_LEN || in[body_len] != '.') {
+        return MKT_COOKIE_MALFORMED;
+    }
+    for (i = body_len + 1; i < len; i++) {
+        c = in[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return MKT_COOKIE_MALFORMED;
+        }
+    }
+
+    if (h != NULL && !mkt_sig_verify(h, in, body_len, in + body_len + 1)) {
+        return MKT_COOKIE_BAD_SIGNATURE;
+    }
+    return MKT_COOKIE_OK;
+}
+
+
+size_t
 mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out)
 {
     char  *p = out;
@@ -60,17 +133,9 @@ mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out)
     memcpy(p, v->vid, MKT_VID_LEN);
     p += MKT_VID_LEN;
     *p++ = '.';
-    p += base36_encode(p, v->issued);
+    p += mkt_base36_encode(p, v->issued);
 
-    if (h != NULL) {
-        *p = '.';
-        if (mkt_sign(h, out, (size_t) (p - out), p + 1) != 0) {
-            return 0;
-        }
-        p += 1 + MKT_SIG_LEN;
-    }
-
-    return (size_t) (p - out);
+    return mkt_cookie_sign(h, out, (size_t) (p - out));
 }
 
 
@@ -87,15 +152,13 @@ mkt_cookie_status_e
 mkt_vcookie_decode(mkt_hmac_t *h, const char *in, size_t len, int64_t now,
     mkt_visitor_t *v)
 {
-    int64_t      issued;
-    size_t       i, digits, signed_len;
-    const char  *p, *end;
+    int64_t              issued;
+    size_t               digits, signed_len;
+    mkt_cookie_status_e  st;
 
     if (len > MKT_VCOOKIE_MAX) {
         return MKT_COOKIE_OVERSIZED;
     }
-
-    end = in + len;
 
     if (len < 2 + MKT_VID_LEN + 2 || in[0] != '1' || in[1] != '.'
         || in[2 + MKT_VID_LEN] != '.' || !vid_valid(in + 2))
@@ -103,56 +166,17 @@ mkt_vcookie_decode(mkt_hmac_t *h, const char *in, size_t len, int64_t now,
         return MKT_COOKIE_MALFORMED;
     }
 
-    p = in + 2 + MKT_VID_LEN + 1;
-    issued = 0;
-    digits = 0;
-
-    while (p < end && *p != '.') {
-        if (*p >= '0' && *p <= '9') {
-            issued = issued * 36 + (*p - '0');
-
-        } else if (*p >= 'a' && *p <= 'z') {
-            issued = issued * 36 + (*p - 'a' + 10);
-
-        } else {
-            return MKT_COOKIE_MALFORMED;
-        }
-
-        if (++digits > ISSUED_MAX_DIGITS) {
-            return MKT_COOKIE_MALFORMED;
-        }
-        p++;
-    }
-
-    /* one encoding per number: no empty field, no leading zero */
-    if (digits == 0 || issued == 0 || *(p - digits) == '0') {
+    signed_len = 2 + MKT_VID_LEN + 1;
+    digits = mkt_base36_parse(in + signed_len, len - signed_len,
+                              ISSUED_MAX_DIGITS, &issued);
+    if (digits == 0 || issued == 0) {
         return MKT_COOKIE_MALFORMED;
     }
+    signed_len += digits;
 
-    signed_len = (size_t) (p - in);
-
-    if (p == end) {
-        if (h != NULL) {
-            return MKT_COOKIE_UNSIGNED;
-        }
-
-    } else {
-        if ((size_t) (end - p) != 1 + MKT_SIG_LEN) {
-            return MKT_COOKIE_MALFORMED;
-        }
-
-        for (i = 1; i <= MKT_SIG_LEN; i++) {
-            if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z')
-                  || (p[i] >= '0' && p[i] <= '9') || p[i] == '-'
-                  || p[i] == '_'))
-            {
-                return MKT_COOKIE_MALFORMED;
-            }
-        }
-
-        if (h != NULL && !mkt_sig_verify(h, in, signed_len, p + 1)) {
-            return MKT_COOKIE_BAD_SIGNATURE;
-        }
+    st = mkt_cookie_check_signature(h, in, signed_len, len);
+    if (st != MKT_COOKIE_OK) {
+        return st;
     }
 
     if (issued - MKT_COOKIE_SKEW > now) {

@@ -44,6 +44,33 @@ size_t mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out);
 mkt_cookie_status_e mkt_vcookie_decode(mkt_hmac_t *h, const char *in,
     size_t len, int64_t now, mkt_visitor_t *v);
 
+/*
+ * Every signed mkt cookie ends the same way: BODY, or BODY "." SIG where
+ * SIG is mkt_sign() of BODY.  mkt_cookie_sign() appends "." SIG to the
+ * body out[0 .. body_len) when h is set and returns the new length (0 if
+ * signing failed); without a key the value stays unsigned.
+ */
+size_t mkt_cookie_sign(mkt_hmac_t *h, char *out, size_t body_len);
+
+/*
+ * Checks what follows the body in[0 .. body_len) of a value of len bytes:
+ * nothing, or "." and MKT_SIG_LEN base64url characters (else
+ * MKT_COOKIE_MALFORMED).  With a key a signature is required
+ * (MKT_COOKIE_UNSIGNED) and verified (MKT_COOKIE_BAD_SIGNATURE); without
+ * one it is accepted unverified, so that removing the secret resets
+ * nobody.
+ */
+mkt_cookie_status_e mkt_cookie_check_signature(mkt_hmac_t *h,
+    const char *in, size_t body_len, size_t len);
+
+/* Lowercase base36 of v >= 0, no leading zero; its length (at most 13). */
+size_t mkt_base36_encode(char *dst, int64_t v);
+
+/* The run of base36 digits at s (at most len bytes): its length when it
+ * is 1 to max digits (max <= 12) without a leading zero, with the number
+ * in *v; 0 otherwise. */
+size_t mkt_base36_parse(const char *s, size_t len, size_t max, int64_t *v);
+
 /* Stable lowercase name of a status, for logs and counters. */
 const char *mkt_cookie_status_name(mkt_cookie_status_e s);
 

@@ -28,14 +28,6 @@ b36_value(char c)
 }
 
 
-static int
-b64url_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-
 static size_t
 slot_of(uint32_t id)
 {
@@ -110,10 +102,11 @@ fixed(const char *p, size_t n, uint32_t *out)
 mkt_cookie_status_e
 mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
 {
-    size_t               i, k, s, digits, signed_len;
+    size_t               i, s, digits;
     uint32_t             v;
     int                  d;
     mkt_sticky_entry_t  *e;
+    mkt_cookie_status_e  status;
 
     mkt_sticky_init(st);
 
@@ -180,31 +173,11 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         i++;
     }
 
-    signed_len = i;
-
-    if (i == len) {
-        if (h != NULL) {
-            mkt_sticky_init(st);
-            return MKT_COOKIE_UNSIGNED;
-        }
-        return MKT_COOKIE_OK;
-    }
-
-    if (len - i != 1 + MKT_SIG_LEN) {
-        goto malformed;
-    }
-    for (k = i + 1; k < len; k++) {
-        if (!b64url_char(in[k])) {
-            goto malformed;
-        }
-    }
-
-    if (h != NULL && !mkt_sig_verify(h, in, signed_len, in + i + 1)) {
+    status = mkt_cookie_check_signature(h, in, i, len);
+    if (status != MKT_COOKIE_OK) {
         mkt_sticky_init(st);
-        return MKT_COOKIE_BAD_SIGNATURE;
     }
-
-    return MKT_COOKIE_OK;
+    return status;
 
 malformed:
 
@@ -230,9 +203,8 @@ int
 mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
     const mkt_config_t *cfg, char *out, size_t *len)
 {
-    char                      *p, digits[BV_DIGITS];
-    size_t                     i, n, kept;
-    uint32_t                   v;
+    char                      *p;
+    size_t                     i, kept;
     const mkt_sticky_entry_t  *e;
 
     p = out;
@@ -254,16 +226,8 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
         p = put_fixed(p, e->day <= MKT_STICKY_DAY_MAX ? e->day : 0,
                       DAY_DIGITS);
 
-        v = e->bucket_version <= MKT_BUCKET_VERSION_MAX
-            ? e->bucket_version : 0;
-        n = 0;
-        do {
-            digits[n++] = b36[v % 36];
-            v /= 36;
-        } while (v != 0);
-        while (n) {
-            *p++ = digits[--n];
-        }
+        p += mkt_base36_encode(p, e->bucket_version <= MKT_BUCKET_VERSION_MAX
+                                  ? e->bucket_version : 0);
     }
 
     if (kept == 0) {
@@ -271,17 +235,8 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
         return 0;
     }
 
-    if (h != NULL) {
-        *p = '.';
-        if (mkt_sign(h, out, (size_t) (p - out), p + 1) != 0) {
-            *len = 0;
-            return -1;
-        }
-        p += 1 + MKT_SIG_LEN;
-    }
-
-    *len = (size_t) (p - out);
-    return 0;
+    *len = mkt_cookie_sign(h, out, (size_t) (p - out));
+    return *len ? 0 : -1;
 }
 
 

@@ -103,3 +103,15 @@ mkt_text_clean(char *dst, size_t cap, const char *src, size_t len)
 
     return out;
 }
+
+
+void
+mkt_text_append(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+    if (len > cap - 1 - *n) {
+        len = cap - 1 - *n;
+    }
+    memcpy(buf + *n, s, len);
+    *n += len;
+    buf[*n] = '\0';
+}

@@ -12,4 +12,12 @@
  */
 size_t mkt_text_clean(char *dst, size_t cap, const char *src, size_t len);
 
+/*
+ * Appends s (len bytes) at buf + *n, cut to fit cap (which counts the
+ * NUL), NUL-terminates and advances *n: building a message or a line
+ * piece by piece without overflowing.  *n < cap.
+ */
+void mkt_text_append(char *buf, size_t cap, size_t *n, const char *s,
+    size_t len);
+
 #endif

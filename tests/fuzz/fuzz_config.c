@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "experiment.h"
 
 #define CHECK(c)  do { if (!(c)) { __builtin_trap(); } } while (0)
@@ -110,6 +111,54 @@ evaluate(const mkt_config_t *cfg)
 }
 
 
+/* The compiled "channels" and "referrers": sorted, each entry found by
+ * its own lookup, host names normalised and in one list only. */
+static void
+attribution(const mkt_config_t *cfg)
+{
+    char                       norm[MKT_HOST_MAX];
+    size_t                     i, j, k;
+    const mkt_str_t           *name, *found;
+    const mkt_channels_t      *ch;
+    const mkt_referrers_t     *r;
+    const mkt_host_list_t     *lists[3];
+    const mkt_channel_code_t  *c;
+
+    ch = mkt_config_channels(cfg);
+    CHECK(ch->ncodes == 0 || ch->param.len > 0);
+    CHECK(ch->nclick_ids <= MKT_CLICK_IDS_MAX);
+    for (i = 0; i < ch->ncodes; i++) {
+        c = &ch->codes[i];
+        CHECK(mkt_channels_find_code(ch, c->code.data, c->code.len) == c);
+        CHECK(c->source.len > 0 && c->source.len <= MKT_UTM_VALUE_MAX);
+        CHECK(c->medium.len > 0 && c->medium.len <= MKT_UTM_VALUE_MAX);
+        CHECK(c->campaign.len <= MKT_UTM_VALUE_MAX);
+    }
+
+    r = mkt_config_referrers(cfg);
+    lists[0] = &r->same_site;
+    lists[1] = &r->search;
+    lists[2] = &r->social;
+    for (k = 0; k < 3; k++) {
+        for (i = 0; i < lists[k]->n; i++) {
+            name = &lists[k]->names[i];
+            CHECK(mkt_host_normalize(name->data, name->len, norm)
+                  == name->len);
+            CHECK(memcmp(norm, name->data, name->len) == 0);
+            CHECK(i == 0 || strcmp(lists[k]->names[i - 1].data,
+                                   name->data) < 0);
+            CHECK(mkt_host_list_match(lists[k], name->data, name->len)
+                  == name);
+            for (j = 0; j < k; j++) {
+                found = mkt_host_list_match(lists[j], name->data,
+                                            name->len);
+                CHECK(found == NULL || found->len != name->len);
+            }
+        }
+    }
+}
+
+
 /* Each experiment object again, as mkt eval reads GrowthBook's. */
 static void
 growthbook_objects(const uint8_t *data, size_t size)
@@ -165,6 +214,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (cfg != NULL) {
         evaluate(cfg);
+        attribution(cfg);
         mkt_config_free(cfg);
     }
 
