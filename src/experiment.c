@@ -134,6 +134,8 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     size_t                     len;
     double                     n;
     const char                *hv;
+    const mkt_str_t           *a;
+    mkt_sticky_entry_t         set;
     const mkt_sticky_entry_t  *st;
 
     r->variation = -1;
@@ -213,8 +215,17 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     r->exposure = 1;
 
     if (sticky != NULL && e->variations != NULL && !found) {
-        mkt_sticky_set(sticky, e->sticky_id, e->bucket_version,
-                       (unsigned) assigned);
+        a = fallback ? &e->fallback_attribute : &e->hash_attribute;
+        set.id = e->sticky_id;
+        set.bucket_version = e->bucket_version;
+        set.fingerprint = (uint16_t) mkt_sticky_fingerprint(a->data, a->len,
+                                                            hv, len);
+        set.variation = (uint8_t) assigned;
+        set.vhash = (uint16_t) mkt_sticky_variation_hash(
+                                   e->variations[assigned].data,
+                                   e->variations[assigned].len);
+        set.day = 0;
+        mkt_sticky_set(sticky, &set);
     }
 
     return assigned;

@@ -5,12 +5,14 @@
 
 #include "sticky.h"
 
-#define PREFIX       "s1."
+#define PREFIX       "s2."
 #define PREFIX_LEN   3
 #define ID_DIGITS    6
+#define FP_DIGITS    2
+#define VH_DIGITS    3
 #define DAY_DIGITS   3
 #define BV_DIGITS    4
-#define ENTRY_FIXED  (ID_DIGITS + 1 + DAY_DIGITS)
+#define ENTRY_FIXED  (ID_DIGITS + FP_DIGITS + 1 + VH_DIGITS + DAY_DIGITS)
 
 static const char  b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -111,8 +113,9 @@ mkt_cookie_status_e
 mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
 {
     size_t               i, k, s, digits, signed_len;
-    uint32_t             v;
+    uint32_t             v, fp, vh, day;
     int                  d;
+    const char          *p;
     mkt_sticky_entry_t  *e;
 
     mkt_sticky_init(st);
@@ -132,19 +135,22 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         }
 
         e = &st->e[st->n];
+        p = in + i;
 
-        if (fixed(in + i, ID_DIGITS, &e->id) != 0
-            || fixed(in + i + ID_DIGITS, 1, &v) != 0
-            || v >= MKT_EXP_VARIATIONS_MAX)
+        /* every value of the fixed fields but VAR is valid */
+        if (fixed(p, ID_DIGITS, &e->id) != 0
+            || fixed(p + ID_DIGITS, FP_DIGITS, &fp) != 0
+            || fixed(p + ID_DIGITS + FP_DIGITS, 1, &v) != 0
+            || v >= MKT_EXP_VARIATIONS_MAX
+            || fixed(p + ID_DIGITS + FP_DIGITS + 1, VH_DIGITS, &vh) != 0
+            || fixed(p + ENTRY_FIXED - DAY_DIGITS, DAY_DIGITS, &day) != 0)
         {
             goto malformed;
         }
+        e->fingerprint = (uint16_t) fp;
         e->variation = (uint8_t) v;
-
-        if (fixed(in + i + ID_DIGITS + 1, DAY_DIGITS, &v) != 0) {
-            goto malformed;
-        }
-        e->day = (uint16_t) v;
+        e->vhash = (uint16_t) vh;
+        e->day = (uint16_t) day;
         i += ENTRY_FIXED;
 
         v = 0;
@@ -250,7 +256,9 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
             *p++ = '-';
         }
         p = put_fixed(p, e->id, ID_DIGITS);
+        p = put_fixed(p, e->fingerprint, FP_DIGITS);
         *p++ = b36[e->variation % MKT_EXP_VARIATIONS_MAX];
+        p = put_fixed(p, e->vhash, VH_DIGITS);
         p = put_fixed(p, e->day <= MKT_STICKY_DAY_MAX ? e->day : 0,
                       DAY_DIGITS);
 
@@ -286,24 +294,27 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
 
 
 void
-mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
-    unsigned variation)
+mkt_sticky_set(mkt_sticky_t *st, const mkt_sticky_entry_t *a)
 {
     size_t                     i;
     const mkt_sticky_entry_t  *old;
     mkt_sticky_entry_t        *e;
 
-    if (variation >= MKT_EXP_VARIATIONS_MAX
-        || bucket_version > MKT_BUCKET_VERSION_MAX)
+    if (a->variation >= MKT_EXP_VARIATIONS_MAX
+        || a->bucket_version > MKT_BUCKET_VERSION_MAX
+        || a->fingerprint >= MKT_STICKY_FP_SPACE
+        || a->vhash >= MKT_STICKY_VH_SPACE)
     {
         return;
     }
 
-    old = mkt_sticky_find(st, id);
+    old = mkt_sticky_find(st, a->id);
 
     if (old != NULL) {
-        if (old->bucket_version == bucket_version
-            && old->variation == variation)
+        if (old->bucket_version == a->bucket_version
+            && old->variation == a->variation
+            && old->vhash == a->vhash
+            && old->fingerprint == a->fingerprint)
         {
             return;
         }
@@ -317,12 +328,30 @@ mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
     }
 
     e = &st->e[st->n++];
-    e->id = id;
-    e->bucket_version = bucket_version;
-    e->variation = (uint8_t) variation;
+    *e = *a;
     e->day = 0;
     st->changed = 1;
     rebuild(st);
+}
+
+
+unsigned
+mkt_sticky_fingerprint(const char *attr, size_t attr_len, const char *value,
+    size_t value_len)
+{
+    uint32_t  h;
+
+    h = mkt_fnv32a(MKT_FNV32A_INIT, attr, attr_len);
+    h = mkt_fnv32a(h, "||", 2);
+    h = mkt_fnv32a(h, value, value_len);
+    return h % MKT_STICKY_FP_SPACE;
+}
+
+
+unsigned
+mkt_sticky_variation_hash(const char *name, size_t len)
+{
+    return mkt_fnv32a(MKT_FNV32A_INIT, name, len) % MKT_STICKY_VH_SPACE;
 }
 
 

@@ -137,8 +137,8 @@ is hdr($res, 'x-hero'), '', 'and $mkt_exp_ is empty';
 
 # --- sticky buckets --------------------------------------------------------
 ok defined $v0->{jar}->cookie('_mkt_sb'), 'assignment stored in _mkt_sb';
-like $v0->{jar}->cookie('_mkt_sb'), qr/\As1\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
-    '_mkt_sb is a signed s1. value';
+like $v0->{jar}->cookie('_mkt_sb'), qr/\As2\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
+    '_mkt_sb is a signed s2. value';
 
 # a control visitor whose bucket moves to new-hero under weights 0.01/0.99
 my ($ctl) = grep { $_->{var} eq 'control'

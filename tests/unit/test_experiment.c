@@ -868,7 +868,7 @@ test_evaluation_allocates_nothing(void **state)
     allocations = 0;
     counting = 1;
 
-    assert_int_equal(mkt_sticky_decode(NULL, S("s1.0009ix10000"), &st),
+    assert_int_equal(mkt_sticky_decode(NULL, S("s2.0009ix8c10rs0000"), &st),
                      MKT_COOKIE_OK);
     r.nforced = mkt_force_parse(cfg, S("e3:b,e5:a"), f);
     n = mkt_experiments_eval(cfg, &r, res);

@@ -16,10 +16,11 @@
 #define SECRET  "0123456789abcdef0123"
 #define S(lit)  lit, sizeof(lit) - 1
 
-/* ids 12345 and 0xabcd; var 1 bv 0 never exposed, var 2 bv 7 exposed on
- * day 20412; the signature computed with Python's hmac module */
-#define BODY    "s1.0009ix10000-000xxp2fr07"
-#define GOOD    BODY ".mFswdL9mNkYN1XoG"
+/* ids 12345 and 0xabcd; fingerprint 300, var 1, name hash 1000, bv 0,
+ * never exposed; fingerprint 1295, var 2, name hash 46655, bv 7, exposed
+ * on day 20412; the signature computed with Python's hmac module */
+#define BODY    "s2.0009ix8c10rs0000-000xxpzz2zzzfr07"
+#define GOOD    BODY ".DtbVcOBqCYe0vvVm"
 
 
 static int
@@ -39,11 +40,27 @@ teardown(void **state)
 
 
 static void
+put(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version, unsigned fp,
+    unsigned variation, unsigned vhash)
+{
+    mkt_sticky_entry_t  a;
+
+    memset(&a, 0, sizeof(a));
+    a.id = id;
+    a.bucket_version = bucket_version;
+    a.fingerprint = (uint16_t) fp;
+    a.variation = (uint8_t) variation;
+    a.vhash = (uint16_t) vhash;
+    mkt_sticky_set(st, &a);
+}
+
+
+static void
 two_entries(mkt_sticky_t *st)
 {
     mkt_sticky_init(st);
-    mkt_sticky_set(st, 12345, 0, 1);
-    mkt_sticky_set(st, 0xabcd, 7, 2);
+    put(st, 12345, 0, 300, 1, 1000);
+    put(st, 0xabcd, 7, 1295, 2, 46655);
     assert_int_equal(mkt_sticky_expose(st, 0xabcd, 20412), 1);
 }
 
@@ -85,11 +102,15 @@ test_decode_round_trips_entries_in_order(void **state)
     assert_int_equal(st.n, 2);
     assert_int_equal(st.changed, 0);
     assert_int_equal(st.e[0].id, 12345);
+    assert_int_equal(st.e[0].fingerprint, 300);
     assert_int_equal(st.e[0].variation, 1);
+    assert_int_equal(st.e[0].vhash, 1000);
     assert_int_equal(st.e[0].bucket_version, 0);
     assert_int_equal(st.e[0].day, 0);
     assert_int_equal(st.e[1].id, 0xabcd);
+    assert_int_equal(st.e[1].fingerprint, 1295);
     assert_int_equal(st.e[1].variation, 2);
+    assert_int_equal(st.e[1].vhash, 46655);
     assert_int_equal(st.e[1].bucket_version, 7);
     assert_int_equal(st.e[1].day, 20412);
     assert_non_null(mkt_sticky_find(&st, 0xabcd));
@@ -103,7 +124,7 @@ test_decode_rejects_a_tampered_body(void **state)
     char          v[] = GOOD;
     mkt_sticky_t  st;
 
-    v[9] = '2';                         /* variation 1 -> 2 */
+    v[11] = '2';                        /* variation 1 -> 2 */
     assert_int_equal(mkt_sticky_decode(*state, v, strlen(v), &st),
                      MKT_COOKIE_BAD_SIGNATURE);
     assert_int_equal(st.n, 0);
@@ -151,21 +172,26 @@ test_decode_is_strict(void **state)
 {
     static const char *const  bad[] = {
         "",
-        "s1.",                          /* no entry */
-        "s2.0009ix10000",               /* other version */
-        "S1.0009ix10000",
-        "s1.0009IX10000",               /* uppercase */
-        "s1.0009ix1000",                /* no bucketVersion */
-        "s1.0009ix100000",              /* leading zero */
-        "s1.0009ix10000zzzz",           /* bucketVersion over 4 digits */
-        "s1.0009ix1000lflt",            /* 1000001 > MKT_BUCKET_VERSION_MAX */
-        "s1.0009ixw0000",               /* variation 32 */
-        "s1.0009ix10000-",              /* trailing separator */
-        "s1.0009ix10000-0009ix20000",   /* the same experiment twice */
-        "s1.0009ix10000~000xxp2fr07",   /* wrong separator */
-        "s1.0009ix10000.short",         /* signature of the wrong length */
-        "s1.0009ix10000.mFswdL9mNkYN1Xo=",
-        "s1.0009ix10000.mFswdL9mNkYN1XoGG",
+        "s2.",                          /* no entry */
+        "s1.0009ix10000",               /* the first version */
+        "s1.0009ix8c10rs0000",
+        "s3.0009ix8c10rs0000",
+        "S2.0009ix8c10rs0000",
+        "s2.0009IX8c10rs0000",          /* uppercase */
+        "s2.0009ix8C10rs0000",
+        "s2.0009ix8c10RS0000",
+        "s2.0009ix8c10rs000",           /* no bucketVersion */
+        "s2.0009ix8c1rs0000",           /* a short name hash */
+        "s2.0009ix8c10rs00000",         /* leading zero */
+        "s2.0009ix8c10rs0001zzzz",      /* bucketVersion over 4 digits */
+        "s2.0009ix8c10rs000lflt",       /* 1000001 > MKT_BUCKET_VERSION_MAX */
+        "s2.0009ix8cwrs0000",           /* variation 32 */
+        "s2.0009ix8c10rs0000-",         /* trailing separator */
+        "s2.0009ix8c10rs0000-0009ixzz2zzzfr07",    /* the same id twice */
+        "s2.0009ix8c10rs0000~000xxpzz2zzzfr07",    /* wrong separator */
+        "s2.0009ix8c10rs0000.short",    /* signature of the wrong length */
+        "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvV=",
+        "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvVmm",
     };
     size_t        i;
     mkt_sticky_t  st;
@@ -188,7 +214,7 @@ test_decode_rejects_an_oversized_value(void **state)
     mkt_sticky_t  st;
 
     memset(v, 'a', sizeof(v));
-    memcpy(v, "s1.", 3);
+    memcpy(v, "s2.", 3);
     assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX + 1,
                                        &st),
                      MKT_COOKIE_OVERSIZED);
@@ -202,10 +228,10 @@ test_decode_rejects_more_entries_than_the_bound(void **state)
     size_t        i, n;
     mkt_sticky_t  st;
 
-    /* 201 short entries fit in the byte bound but not the entry bound */
-    n = (size_t) snprintf(v, sizeof(v), "s1.");
+    /* one short entry more than the entry bound fits the byte bound */
+    n = (size_t) snprintf(v, sizeof(v), "s2.");
     for (i = 0; i <= MKT_STICKY_MAX; i++) {
-        n += (size_t) snprintf(v + n, sizeof(v) - n, "%s%06zu00000",
+        n += (size_t) snprintf(v + n, sizeof(v) - n, "%s%06zu0000000000",
                                i ? "-" : "", i);
     }
     assert_true(n <= MKT_STICKY_COOKIE_MAX);
@@ -224,7 +250,8 @@ test_set_keeps_the_newest_entries_when_full(void **state)
 
     mkt_sticky_init(&st);
     for (i = 0; i < MKT_STICKY_MAX + 50; i++) {
-        mkt_sticky_set(&st, 2176782335u - i, MKT_BUCKET_VERSION_MAX, 31);
+        put(&st, 2176782335u - i, MKT_BUCKET_VERSION_MAX,
+            MKT_STICKY_FP_SPACE - 1, 31, MKT_STICKY_VH_SPACE - 1);
         assert_int_equal(mkt_sticky_expose(&st, 2176782335u - i,
                                            MKT_STICKY_DAY_MAX), 1);
     }
@@ -238,14 +265,16 @@ test_set_keeps_the_newest_entries_when_full(void **state)
     /* the largest possible state still fits the byte bound */
     assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
     assert_true(len <= MKT_STICKY_COOKIE_MAX);
-    assert_int_equal(len, 3 + MKT_STICKY_MAX * 15 - 1 + 1 + MKT_SIG_LEN);
+    assert_int_equal(len, 3 + MKT_STICKY_MAX * 20 - 1 + 1 + MKT_SIG_LEN);
     assert_int_equal(mkt_sticky_decode(*state, out, len, &back),
                      MKT_COOKIE_OK);
     assert_int_equal(back.n, MKT_STICKY_MAX);
     for (i = 0; i < MKT_STICKY_MAX; i++) {
         assert_int_equal(back.e[i].id, st.e[i].id);
         assert_int_equal(back.e[i].bucket_version, MKT_BUCKET_VERSION_MAX);
+        assert_int_equal(back.e[i].fingerprint, MKT_STICKY_FP_SPACE - 1);
         assert_int_equal(back.e[i].variation, 31);
+        assert_int_equal(back.e[i].vhash, MKT_STICKY_VH_SPACE - 1);
         assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX);
     }
 }
@@ -257,7 +286,7 @@ test_set_of_the_same_assignment_changes_nothing(void **state)
     mkt_sticky_t  st;
 
     assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
-    mkt_sticky_set(&st, 12345, 0, 1);
+    put(&st, 12345, 0, 300, 1, 1000);
     assert_int_equal(st.changed, 0);
     assert_int_equal(st.e[0].id, 12345);
 }
@@ -269,7 +298,7 @@ test_set_of_a_new_assignment_moves_it_last(void **state)
     mkt_sticky_t  st;
 
     assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
-    mkt_sticky_set(&st, 12345, 1, 0);
+    put(&st, 12345, 1, 300, 0, 1000);
     assert_int_equal(st.changed, 1);
     assert_int_equal(st.n, 2);
     assert_int_equal(st.e[0].id, 0xabcd);
@@ -277,6 +306,11 @@ test_set_of_a_new_assignment_moves_it_last(void **state)
     assert_int_equal(st.e[1].bucket_version, 1);
     assert_int_equal(st.e[1].variation, 0);
     assert_int_equal(mkt_sticky_find(&st, 12345)->variation, 0);
+
+    /* another visitor's assignment, though the same variation */
+    put(&st, 0xabcd, 7, 1294, 2, 46655);
+    assert_int_equal(st.e[1].id, 0xabcd);
+    assert_int_equal(st.e[1].fingerprint, 1294);
 }
 
 
@@ -310,17 +344,17 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     assert_non_null(cfg);
 
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 12345, 0, 1);
-    mkt_sticky_set(&st, 1059177267, 0, 1);      /* sticky id of the key */
-    mkt_sticky_set(&st, 0xabcd, 0, 1);
+    put(&st, 12345, 0, 0, 1, 0);
+    put(&st, 1059177267, 0, 0, 1, 0);           /* sticky id of the key */
+    put(&st, 0xabcd, 0, 0, 1, 0);
 
     assert_int_equal(mkt_sticky_encode(NULL, &st, cfg, out, &len), 0);
-    assert_int_equal(len, strlen("s1.hiluer10000"));
-    assert_memory_equal(out, "s1.hiluer10000", len);
+    assert_int_equal(len, strlen("s2.hiluer0010000000"));
+    assert_memory_equal(out, "s2.hiluer0010000000", len);
 
     /* nothing left: nothing to store */
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 12345, 0, 1);
+    put(&st, 12345, 0, 0, 1, 0);
     assert_int_equal(mkt_sticky_encode(*state, &st, cfg, out, &len), 0);
     assert_int_equal(len, 0);
 
@@ -492,7 +526,7 @@ test_stored_variation_beyond_the_variations_rebuckets(void **state)
     mkt_exp_result_t  r;
 
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 229609242 /* unused */, 0, 0);
+    put(&st, 229609242 /* unused */, 0, 0, 0, 0);
     (void) sticky_run(ONE(""), &st, NULL);
     st.e[1].variation = 5;              /* variations were removed */
     r = sticky_run(ONE(""), &st, NULL);
