@@ -125,6 +125,34 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 }
 
 
+/*
+ * The fingerprints a sticky entry of e may carry for this visitor: fp[0]
+ * of the value hashed on, fp[1] of the fallback attribute's value (else
+ * fp[0]), as GrowthBook reads the documents of both.
+ */
+static void
+sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
+    const char *hv, size_t len, int fallback, unsigned fp[2])
+{
+    char              buf[MKT_HASH_VALUE_MAX];
+    size_t            n;
+    const char       *v;
+    const mkt_str_t  *a;
+
+    a = fallback ? &e->fallback_attribute : &e->hash_attribute;
+    fp[0] = mkt_sticky_fingerprint(a->data, a->len, hv, len);
+    fp[1] = fp[0];
+
+    a = &e->fallback_attribute;
+    if (!fallback && a->len) {
+        v = hash_string(attribute(attrs, a->data, a->len), buf, &n);
+        if (v != NULL) {
+            fp[1] = mkt_sticky_fingerprint(a->data, a->len, v, n);
+        }
+    }
+}
+
+
 int
 mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     mkt_sticky_t *sticky, mkt_exp_result_t *r)
@@ -133,8 +161,8 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     int                        fallback, assigned, found, blocked;
     size_t                     len;
     double                     n;
+    unsigned                   fp[2];
     const char                *hv;
-    const mkt_str_t           *a;
     mkt_sticky_entry_t         set;
     const mkt_sticky_entry_t  *st;
 
@@ -158,12 +186,20 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
         r->hash_value_len = len;
     }
 
-    /* sticky bucketing: config experiments only (they have names) */
+    /* sticky bucketing: config experiments only (they have names), and
+     * only an entry made for this visitor's values */
     found = 0;
     blocked = 0;
     st = NULL;
+    fp[0] = fp[1] = 0;
     if (sticky != NULL && e->variations != NULL) {
+        sticky_fingerprints(e, attrs, hv, len, fallback, fp);
         st = mkt_sticky_find(sticky, e->sticky_id);
+        if (st != NULL && st->fingerprint != fp[0]
+            && st->fingerprint != fp[1])
+        {
+            st = NULL;
+        }
         if (st != NULL) {
             if (st->bucket_version < e->min_bucket_version) {
                 blocked = 1;
@@ -215,11 +251,9 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     r->exposure = 1;
 
     if (sticky != NULL && e->variations != NULL && !found) {
-        a = fallback ? &e->fallback_attribute : &e->hash_attribute;
         set.id = e->sticky_id;
         set.bucket_version = e->bucket_version;
-        set.fingerprint = (uint16_t) mkt_sticky_fingerprint(a->data, a->len,
-                                                            hv, len);
+        set.fingerprint = (uint16_t) fp[0];
         set.variation = (uint8_t) assigned;
         set.vhash = (uint16_t) mkt_sticky_variation_hash(
                                    e->variations[assigned].data,

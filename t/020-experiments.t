@@ -20,6 +20,10 @@ sub fnv32a {
     return $h;
 }
 sub gb_hash2 { (fnv32a('' . fnv32a($_[0] . $_[1])) % 10000) / 10000 }
+# GrowthBook inNamespace(id, [ns, ...]): hash("__" . ns, id, 1)
+sub gb_ns { (fnv32a($_[1] . '__' . $_[0]) % 1000) / 1000 }
+# a _mkt_sb entry's FP of "attribute||value" (src/sticky.h)
+sub sticky_fp { fnv32a("$_[0]||$_[1]") % 1296 }
 
 sub experiments {
     my (%o) = @_;
@@ -70,6 +74,7 @@ my $ngx = start_nginx(
         server_name localhost www.example.com;
         mkt on;
         mkt_qa 127.0.0.1/32;
+        mkt_user_id \$http_x_user_id;
 
         location / {
             add_header X-Hero \$mkt_exp_hero_2026q4 always;
@@ -169,6 +174,42 @@ for my $i (1 .. 40) {
     $in_b++ if $b ne '';
 }
 ok $in_a && $in_b, "both halves of the namespace used ($in_a/$in_b)";
+
+# an anonymous visitor in ns-a logs in as a user whom the pair puts in ns-b
+my $user = 'user-2';
+ok gb_ns('pair', $user) >= 0.5, "$user is in ns-b's half";
+my ($anon, $anon_vid);
+for (1 .. 100) {
+    my $jar = new_jar();
+    my $r = request('GET', '/ns', jar => $jar);
+    my $vid = hdr($r, 'x-vid');
+    if (hdr($r, 'x-a') ne ''
+        && sticky_fp('id', $vid) != sticky_fp('id', $user))
+    {
+        ($anon, $anon_vid) = ($jar, $vid);
+        last;
+    }
+}
+ok $anon, 'found an anonymous visitor in ns-a';
+$res = request('GET', '/ns', jar => $anon, headers => ['X-User-Id' => $user]);
+is hdr($res, 'x-a'), '', 'after login, not in ns-a: its assignment was for '
+    . 'the visitor id';
+like hdr($res, 'x-b'), qr/\Ab[01]\z/, 'but in ns-b, as the user id hashes';
+$res = request('GET', '/ns', jar => $anon);
+like hdr($res, 'x-a'), qr/\Aa[01]\z/, 'logged out, in ns-a again';
+is hdr($res, 'x-b'), '', 'and not in ns-b';
+
+# two users of one browser each get their own variation
+my ($u1, $u2) = ('user-1', 'user-2');
+my %want = map { $_ => gb_hash2('hero-2026q4', $_) < 0.5 ? 'control'
+    : 'new-hero' } $u1, $u2;
+isnt $want{$u1}, $want{$u2}, "$u1 and $u2 hash to different variations";
+my $shared = new_jar();
+for my $u ($u1, $u2, $u1) {
+    is hdr(request('GET', '/landing/x', jar => $shared,
+        headers => ['X-User-Id' => $u]), 'x-hero'), $want{$u},
+        "on a shared browser, $u gets $want{$u}";
+}
 
 # --- schedule, stopped winner, host match ----------------------------------
 $res = request('GET', '/sched', jar => new_jar());

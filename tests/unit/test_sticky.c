@@ -372,38 +372,75 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     "\"variations\": [\"v0\", \"v1\"]" fields "}]}"
 
 
-/* Runs my-test for id "2" (hash 0.122: v0 with equal weights). */
-static mkt_exp_result_t
-sticky_run(const char *json, mkt_sticky_t *st, const char *device)
+/* two experiments that split the namespace "pair" */
+#define PAIR                                                                  \
+    "{\"experiments\": ["                                                     \
+    "{\"key\": \"x\", \"variations\": [\"x0\", \"x1\"], "                     \
+    "\"namespace\": [\"pair\", 0, 0.5]}, "                                    \
+    "{\"key\": \"y\", \"variations\": [\"y0\", \"y1\"], "                     \
+    "\"namespace\": [\"pair\", 0.5, 1]}]}"
+
+#define FALLBACK                                                              \
+    ", \"hashAttribute\": \"uid\", \"fallbackAttribute\": \"vid\""
+
+#define ATTRS_MAX  4
+
+
+/*
+ * Runs every experiment of json for the string attributes attrs
+ * ("name=value", NULL-terminated) with the sticky state st, into res;
+ * returns how many results.
+ */
+static size_t
+run_with(const char *json, mkt_sticky_t *st, const char *const *attrs,
+    mkt_exp_result_t *res)
 {
-    mkt_val_pair_t    pairs[2];
-    mkt_val_t         attrs;
-    mkt_request_t     r;
-    mkt_config_t     *cfg;
-    mkt_exp_result_t  res;
+    size_t           n;
+    const char      *eq;
+    mkt_val_t        obj;
+    mkt_request_t    r;
+    mkt_config_t    *cfg;
+    mkt_val_pair_t   pairs[ATTRS_MAX];
 
     cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
     assert_non_null(cfg);
 
-    pairs[0].key = "id";
-    pairs[0].key_len = 2;
-    pairs[0].val = mkt_val_string("2", 1);
-    pairs[1].key = "device";
-    pairs[1].key_len = 6;
-    pairs[1].val = mkt_val_string(device ? device : "", device ? strlen(device)
-                                                               : 0);
-    attrs = mkt_val_object(pairs, device ? 2 : 1);
+    for (n = 0; attrs[n] != NULL; n++) {
+        assert_true(n < ATTRS_MAX);
+        eq = strchr(attrs[n], '=');
+        pairs[n].key = attrs[n];
+        pairs[n].key_len = (size_t) (eq - attrs[n]);
+        pairs[n].val = mkt_val_string(eq + 1, strlen(eq + 1));
+    }
+    obj = mkt_val_object(pairs, n);
 
     memset(&r, 0, sizeof(r));
-    r.attributes = &attrs;
+    r.attributes = &obj;
     r.path = "/";
     r.path_len = 1;
     r.now = NOW;
     r.sticky = st;
     r.all = 1;
 
-    assert_int_equal(mkt_experiments_eval(cfg, &r, &res), 1);
+    n = mkt_experiments_eval(cfg, &r, res);
     mkt_config_free(cfg);
+    return n;
+}
+
+
+/* Runs my-test for id "2" (hash 0.122: v0 with equal weights). */
+static mkt_exp_result_t
+sticky_run(const char *json, mkt_sticky_t *st, const char *device)
+{
+    char              dev[32];
+    const char       *attrs[3] = { "id=2", NULL, NULL };
+    mkt_exp_result_t  res;
+
+    if (device != NULL) {
+        snprintf(dev, sizeof(dev), "device=%s", device);
+        attrs[1] = dev;
+    }
+    assert_int_equal(run_with(json, st, attrs, &res), 1);
     return res;
 }
 
@@ -535,6 +572,81 @@ test_stored_variation_beyond_the_variations_rebuckets(void **state)
 }
 
 
+/* The namespace hash puts anon-2 in x (0.002), user-2 in y (0.731). */
+static void
+test_login_does_not_put_a_visitor_in_both_of_a_namespace_pair(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r[2];
+    static const char *const  anon[] = { "id=anon-2", "vid=anon-2", NULL };
+    static const char *const  user[] = {
+        "id=user-2", "uid=user-2", "vid=anon-2", NULL
+    };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(PAIR, &st, anon, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r[1].reason, MKT_REASON_NAMESPACE);
+
+    /* x's entry was made for id anon-2, not user-2 */
+    assert_int_equal(run_with(PAIR, &st, user, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_NAMESPACE);
+    assert_int_equal(r[1].reason, MKT_REASON_ASSIGNED);
+
+    /* and still holds for anon-2 after logging out */
+    assert_int_equal(run_with(PAIR, &st, anon, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_STICKY);
+    assert_int_equal(r[1].reason, MKT_REASON_NAMESPACE);
+}
+
+
+/* my-test hashes user-2 to v1 (0.802), user-3 to v0 (0.215). */
+static void
+test_another_user_of_the_browser_does_not_inherit_variations(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r;
+    static const char *const  a[] = { "id=user-2", NULL };
+    static const char *const  b[] = { "id=user-3", NULL };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(ONE(""), &st, a, &r), 1);
+    assert_int_equal(r.variation, 1);
+
+    assert_int_equal(run_with(ONE(""), &st, b, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+
+    assert_int_equal(run_with(ONE(""), &st, b, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 0);
+}
+
+
+/* As GrowthBook reads the fallback attribute's document too: anon-2
+ * hashes to v1 (0.665), user-3 alone would get v0. */
+static void
+test_login_keeps_an_assignment_made_on_the_fallback(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r;
+    static const char *const  anon[] = { "vid=anon-2", NULL };
+    static const char *const  user[] = { "uid=user-3", "vid=anon-2", NULL };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(ONE(FALLBACK), &st, anon, &r), 1);
+    assert_int_equal(r.variation, 1);
+    assert_true(r.fallback);
+
+    st.changed = 0;
+    assert_int_equal(run_with(ONE(FALLBACK), &st, user, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 1);
+    assert_false(r.fallback);
+    assert_int_equal(st.changed, 0);
+}
+
+
 int
 main(void)
 {
@@ -560,6 +672,11 @@ main(void)
         cmocka_unit_test(test_min_bucket_version_excludes_older_assignments),
         cmocka_unit_test(test_sticky_visitor_must_still_pass_the_condition),
         cmocka_unit_test(test_stored_variation_beyond_the_variations_rebuckets),
+        cmocka_unit_test(
+            test_login_does_not_put_a_visitor_in_both_of_a_namespace_pair),
+        cmocka_unit_test(
+            test_another_user_of_the_browser_does_not_inherit_variations),
+        cmocka_unit_test(test_login_keeps_an_assignment_made_on_the_fallback),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
