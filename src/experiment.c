@@ -125,6 +125,14 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 }
 
 
+static unsigned
+variation_hash(const mkt_experiment_t *e, size_t i)
+{
+    return mkt_sticky_variation_hash(e->variations[i].data,
+                                     e->variations[i].len);
+}
+
+
 /*
  * The fingerprints a sticky entry of e may carry for this visitor: fp[0]
  * of the value hashed on, fp[1] of the fallback attribute's value (else
@@ -204,9 +212,10 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
             if (st->bucket_version < e->min_bucket_version) {
                 blocked = 1;
             } else if (st->bucket_version == e->bucket_version
-                       && st->variation < e->nvariations)
+                       && st->variation < e->nvariations
+                       && st->vhash == variation_hash(e, st->variation))
             {
-                found = 1;
+                found = 1;      /* the same name, as GrowthBook keys it */
             }
         }
     }
@@ -255,9 +264,7 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
         set.bucket_version = e->bucket_version;
         set.fingerprint = (uint16_t) fp[0];
         set.variation = (uint8_t) assigned;
-        set.vhash = (uint16_t) mkt_sticky_variation_hash(
-                                   e->variations[assigned].data,
-                                   e->variations[assigned].len);
+        set.vhash = (uint16_t) variation_hash(e, (size_t) assigned);
         set.day = 0;
         mkt_sticky_set(sticky, &set);
     }

@@ -380,6 +380,11 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     "{\"key\": \"y\", \"variations\": [\"y0\", \"y1\"], "                     \
     "\"namespace\": [\"pair\", 0.5, 1]}]}"
 
+/* my-test with the given variations and extra fields */
+#define VARS(variations, fields)                                              \
+    "{\"experiments\": [{\"key\": \"my-test\", "                              \
+    "\"variations\": " variations fields "}]}"
+
 #define FALLBACK                                                              \
     ", \"hashAttribute\": \"uid\", \"fallbackAttribute\": \"vid\""
 
@@ -647,6 +652,39 @@ test_login_keeps_an_assignment_made_on_the_fallback(void **state)
 }
 
 
+static void
+test_a_removed_renamed_or_moved_variation_rebuckets(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    r = sticky_run(VARS("[\"a\", \"b\", \"c\"]", ", \"weights\": [0, 1, 0]"),
+                   &st, NULL);
+    assert_int_equal(r.variation, 1);
+
+    /* "b" removed: index 1 is "c" now */
+    r = sticky_run(VARS("[\"a\", \"c\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(st.e[0].vhash, mkt_sticky_variation_hash("a", 1));
+
+    /* "a" renamed */
+    r = sticky_run(VARS("[\"a2\", \"c\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+
+    r = sticky_run(VARS("[\"a2\", \"c\"]", ", \"weights\": [0, 1]"), &st,
+                   NULL);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 0);
+
+    /* "a2" moved to index 1 */
+    r = sticky_run(VARS("[\"c\", \"a2\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
 int
 main(void)
 {
@@ -677,6 +715,7 @@ main(void)
         cmocka_unit_test(
             test_another_user_of_the_browser_does_not_inherit_variations),
         cmocka_unit_test(test_login_keeps_an_assignment_made_on_the_fallback),
+        cmocka_unit_test(test_a_removed_renamed_or_moved_variation_rebuckets),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
