@@ -162,8 +162,8 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 
 
 int
-mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
-    mkt_sticky_t *sticky, mkt_exp_result_t *r)
+mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
+    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -202,7 +202,7 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     fp[0] = fp[1] = 0;
     if (sticky != NULL && e->variations != NULL) {
         sticky_fingerprints(e, attrs, hv, len, fallback, fp);
-        st = mkt_sticky_find(sticky, e->sticky_id);
+        st = mkt_sticky_use(sticky, e->sticky_id);
         if (st != NULL && st->fingerprint != fp[0]
             && st->fingerprint != fp[1])
         {
@@ -266,7 +266,8 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
         set.variation = (uint8_t) assigned;
         set.vhash = (uint16_t) variation_hash(e, (size_t) assigned);
         set.day = 0;
-        mkt_sticky_set(sticky, &set);
+        set.used = 0;
+        (void) mkt_sticky_set(sticky, cfg, &set);
     }
 
     return assigned;
@@ -398,7 +399,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    (void) mkt_experiment_run(e, req->attributes, req->sticky, r);
+    (void) mkt_experiment_run(cfg, e, req->attributes, req->sticky, r);
 }
 
 

@@ -151,6 +151,7 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         e->variation = (uint8_t) v;
         e->vhash = (uint16_t) vh;
         e->day = (uint16_t) day;
+        e->used = 0;
         i += ENTRY_FIXED;
 
         v = 0;
@@ -293,45 +294,96 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
 }
 
 
-void
-mkt_sticky_set(mkt_sticky_t *st, const mkt_sticky_entry_t *a)
+const mkt_sticky_entry_t *
+mkt_sticky_use(mkt_sticky_t *st, uint32_t id)
 {
-    size_t                     i;
-    const mkt_sticky_entry_t  *old;
-    mkt_sticky_entry_t        *e;
+    mkt_sticky_entry_t  *e;
+
+    e = (mkt_sticky_entry_t *) mkt_sticky_find(st, id);
+    if (e != NULL) {
+        e->used = 1;
+    }
+    return e;
+}
+
+
+/* The index of the entry a new one replaces in a full st, st->n for
+ * none: see mkt_sticky_set(). */
+static size_t
+victim(const mkt_sticky_t *st, const mkt_config_t *cfg)
+{
+    size_t                   i, oldest;
+    const mkt_experiment_t  *x;
+
+    oldest = st->n;
+    for (i = 0; i < st->n; i++) {
+        if (st->e[i].used) {
+            continue;
+        }
+        if (cfg == NULL) {
+            return i;
+        }
+        x = mkt_config_sticky_experiment(cfg, st->e[i].id);
+        if (x == NULL || x->status != MKT_EXP_RUNNING) {
+            return i;
+        }
+        if (oldest == st->n) {
+            oldest = i;
+        }
+    }
+    return oldest;
+}
+
+
+int
+mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
+    const mkt_sticky_entry_t *a)
+{
+    size_t               i;
+    mkt_sticky_entry_t  *e;
 
     if (a->variation >= MKT_EXP_VARIATIONS_MAX
         || a->bucket_version > MKT_BUCKET_VERSION_MAX
         || a->fingerprint >= MKT_STICKY_FP_SPACE
         || a->vhash >= MKT_STICKY_VH_SPACE)
     {
-        return;
+        return -1;
     }
 
-    old = mkt_sticky_find(st, a->id);
+    e = (mkt_sticky_entry_t *) mkt_sticky_use(st, a->id);
 
-    if (old != NULL) {
-        if (old->bucket_version == a->bucket_version
-            && old->variation == a->variation
-            && old->vhash == a->vhash
-            && old->fingerprint == a->fingerprint)
+    if (e != NULL) {
+        if (e->bucket_version == a->bucket_version
+            && e->variation == a->variation
+            && e->vhash == a->vhash
+            && e->fingerprint == a->fingerprint)
         {
-            return;
+            return 0;
         }
-        i = (size_t) (old - st->e);
-        memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof(*old));
-        st->n--;
+        i = (size_t) (e - st->e);
 
     } else if (st->n == MKT_STICKY_MAX) {
-        memmove(&st->e[0], &st->e[1], (st->n - 1) * sizeof(st->e[0]));
+        i = victim(st, cfg);
+        if (i == st->n) {
+            return -1;
+        }
+
+    } else {
+        i = st->n;
+    }
+
+    if (i < st->n) {
+        memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof(*e));
         st->n--;
     }
 
     e = &st->e[st->n++];
     *e = *a;
     e->day = 0;
+    e->used = 1;
     st->changed = 1;
     rebuild(st);
+    return 0;
 }
 
 

@@ -42,6 +42,8 @@ typedef struct {
     uint16_t    fingerprint;    /* < MKT_STICKY_FP_SPACE */
     uint16_t    vhash;          /* < MKT_STICKY_VH_SPACE */
     uint8_t     variation;
+    uint8_t     used;           /* not stored: looked up or set by this
+                                 * request, so never dropped by it */
 } mkt_sticky_entry_t;
 
 typedef struct {
@@ -78,12 +80,22 @@ int mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
 const mkt_sticky_entry_t *mkt_sticky_find(const mkt_sticky_t *st,
     uint32_t id);
 
+/* The same for the engine: the entry found is marked used. */
+const mkt_sticky_entry_t *mkt_sticky_use(mkt_sticky_t *st, uint32_t id);
+
 /*
- * Stores the assignment a (its day is not read) as the newest entry of
- * its id (dropping the oldest when full).  Sets changed unless the same
- * assignment was already stored, in which case nothing moves.
+ * Stores the assignment a (its day and used are not read) as the newest
+ * entry of its id, marked used, and sets changed; the same assignment
+ * already stored is only marked used.  When full, a new id takes the
+ * place of an entry not used by this request: one whose experiment is
+ * not running in cfg (stopped, draft or gone; cfg may be NULL), else the
+ * oldest.  When every entry was used, nothing is stored, so that a
+ * request with more experiments than MKT_STICKY_MAX keeps those it has
+ * instead of trading them for the rest.  Returns 0 when a is stored, -1
+ * when not.
  */
-void mkt_sticky_set(mkt_sticky_t *st, const mkt_sticky_entry_t *a);
+int mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
+    const mkt_sticky_entry_t *a);
 
 /*
  * An entry's FP: of GrowthBook's sticky document key "attribute||value"

@@ -32,6 +32,10 @@ sub experiments {
         weights => $o{weights} // [0.5, 0.5],
         (defined $o{bv} ? (bucketVersion => $o{bv}) : ()),
         match => { path => '^/landing/' } };
+    # $o{many} experiments m0, m1, ... on /many
+    my @many = map { { key => "m$_", variations => ['a', 'b'],
+        weights => $o{many_weights}, match => { path => '^/many' } } }
+        0 .. ($o{many} // 0) - 1;
     return $J->encode({
         goals => ['signup'],
         holdout => { key => 'global-holdout', coverage => $o{holdout} // 0 },
@@ -58,6 +62,7 @@ sub experiments {
             { key => 'by-header', variations => ['h0', 'h1'],
               condition => { 'header.X-Tier' => { '$in' => ['gold'] } },
               match => { path => '^/cond' } },
+            @many,
         ],
     });
 }
@@ -288,6 +293,30 @@ for (1 .. $N) {
 }
 cmp_ok $held, '>=', $N * 0.15, "holdout 30%: $held of $N held out (>= 15%)";
 cmp_ok $held, '<=', $N * 0.45, 'and <= 45%';
+
+# --- more experiments on a page than the sticky cookie holds --------------
+$ngx->reload(files => { 'exp.json' => experiments(many => 201,
+    many_weights => [1, 0]) });
+my $crowd = new_jar();
+$res = request('GET', '/many', jar => $crowd);
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 1,
+    'the first visit stores assignments';
+my ($body) = ($crowd->cookie('_mkt_sb') // '') =~ /\As2\.([^.]*)\./;
+is scalar(split /-/, $body // ''), 150, 'as many as the cookie holds';
+$res = request('GET', '/many', jar => $crowd);
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 0,
+    'the next visit does not rewrite the cookie';
+
+$ngx->reload(files => { 'exp.json' => experiments(many => 201,
+    many_weights => [0, 1]) });
+$res = request('GET', '/many', jar => $crowd);
+my %got = map { split /:/ } split /,/, hdr($res, 'x-all');
+is scalar(grep { $got{"m$_"} eq 'a' } 0 .. 149), 150,
+    'after a weight change the first 150 keep their variation';
+is scalar(grep { $got{"m$_"} eq 'b' } 150 .. 200), 51,
+    'the rest follow the new weights';
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 0,
+    'and the cookie is still not rewritten';
 
 # --- config errors ---------------------------------------------------------
 my ($rc, $out) = nginx_test_config(

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -39,9 +40,10 @@ teardown(void **state)
 }
 
 
-static void
-put(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version, unsigned fp,
-    unsigned variation, unsigned vhash)
+/* mkt_sticky_set() of an assignment, with cfg for a full state */
+static int
+put_in(mkt_sticky_t *st, const mkt_config_t *cfg, uint32_t id,
+    uint32_t bucket_version, unsigned fp, unsigned variation, unsigned vhash)
 {
     mkt_sticky_entry_t  a;
 
@@ -51,7 +53,52 @@ put(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version, unsigned fp,
     a.fingerprint = (uint16_t) fp;
     a.variation = (uint8_t) variation;
     a.vhash = (uint16_t) vhash;
-    mkt_sticky_set(st, &a);
+    return mkt_sticky_set(st, cfg, &a);
+}
+
+
+static int
+put(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version, unsigned fp,
+    unsigned variation, unsigned vhash)
+{
+    return put_in(st, NULL, id, bucket_version, fp, variation, vhash);
+}
+
+
+/* The state the next request decodes from st's cookie. */
+static void
+next_request(mkt_hmac_t *h, mkt_sticky_t *st)
+{
+    char    out[MKT_STICKY_COOKIE_MAX];
+    size_t  len;
+
+    assert_int_equal(mkt_sticky_encode(h, st, NULL, out, &len), 0);
+    assert_int_equal(mkt_sticky_decode(h, out, len, st), MKT_COOKIE_OK);
+}
+
+
+/*
+ * JSON of n experiments "e0", "e1", ... of variations a and b, then the
+ * experiment objects in more ("" or ", {...}"), as a string to free().
+ */
+static char *
+experiments_json(size_t n, const char *more)
+{
+    char    *buf;
+    size_t   i, len, cap;
+
+    cap = 64 + n * 64 + strlen(more);
+    buf = malloc(cap);
+    assert_non_null(buf);
+    len = (size_t) snprintf(buf, cap, "{\"experiments\": [");
+    for (i = 0; i < n; i++) {
+        len += (size_t) snprintf(buf + len, cap - len,
+                                 "%s{\"key\": \"e%zu\", "
+                                 "\"variations\": [\"a\", \"b\"]}",
+                                 i ? ", " : "", i);
+    }
+    snprintf(buf + len, cap - len, "%s]}", more);
+    return buf;
 }
 
 
@@ -240,32 +287,39 @@ test_decode_rejects_more_entries_than_the_bound(void **state)
 }
 
 
+/* MKT_STICKY_MAX entries of the longest, the oldest of id 36^6 - 1 */
+#define TOP  2176782335u
+
 static void
-test_set_keeps_the_newest_entries_when_full(void **state)
+fill(mkt_sticky_t *st)
+{
+    uint32_t  i;
+
+    mkt_sticky_init(st);
+    for (i = 0; i < MKT_STICKY_MAX; i++) {
+        assert_int_equal(put(st, TOP - i, MKT_BUCKET_VERSION_MAX,
+                             MKT_STICKY_FP_SPACE - 1, 31,
+                             MKT_STICKY_VH_SPACE - 1), 0);
+        assert_int_equal(mkt_sticky_expose(st, TOP - i, MKT_STICKY_DAY_MAX),
+                         1);
+    }
+}
+
+
+static void
+test_a_full_state_fits_the_byte_bound(void **state)
 {
     char          out[MKT_STICKY_COOKIE_MAX];
-    size_t        len;
-    uint32_t      i;
+    size_t        len, i;
     mkt_sticky_t  st, back;
 
-    mkt_sticky_init(&st);
-    for (i = 0; i < MKT_STICKY_MAX + 50; i++) {
-        put(&st, 2176782335u - i, MKT_BUCKET_VERSION_MAX,
-            MKT_STICKY_FP_SPACE - 1, 31, MKT_STICKY_VH_SPACE - 1);
-        assert_int_equal(mkt_sticky_expose(&st, 2176782335u - i,
-                                           MKT_STICKY_DAY_MAX), 1);
-    }
-
-    assert_int_equal(st.n, MKT_STICKY_MAX);
-    assert_null(mkt_sticky_find(&st, 2176782335u - 49));        /* oldest */
-    assert_non_null(mkt_sticky_find(&st, 2176782335u - 50));
-    assert_int_equal(st.e[MKT_STICKY_MAX - 1].id,
-                     2176782335u - (MKT_STICKY_MAX + 49));
-
-    /* the largest possible state still fits the byte bound */
+    fill(&st);
     assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
-    assert_true(len <= MKT_STICKY_COOKIE_MAX);
     assert_int_equal(len, 3 + MKT_STICKY_MAX * 20 - 1 + 1 + MKT_SIG_LEN);
+    assert_true(len <= MKT_STICKY_COOKIE_MAX);
+    /* browsers take 4096 bytes of name=value; leave 1 KB to attributes */
+    assert_true(sizeof(MKT_STICKY_COOKIE "=") - 1 + len <= 4096 - 1024);
+
     assert_int_equal(mkt_sticky_decode(*state, out, len, &back),
                      MKT_COOKIE_OK);
     assert_int_equal(back.n, MKT_STICKY_MAX);
@@ -276,7 +330,95 @@ test_set_keeps_the_newest_entries_when_full(void **state)
         assert_int_equal(back.e[i].variation, 31);
         assert_int_equal(back.e[i].vhash, MKT_STICKY_VH_SPACE - 1);
         assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX);
+        assert_int_equal(back.e[i].used, 0);
     }
+}
+
+
+static void
+test_set_when_full_never_drops_what_this_request_used(void **state)
+{
+    mkt_sticky_t  st;
+
+    /* every entry stored by this request */
+    fill(&st);
+    st.changed = 0;
+    assert_int_equal(put(&st, 1, 0, 0, 0, 0), -1);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    assert_int_equal(st.changed, 0);
+    assert_null(mkt_sticky_find(&st, 1));
+
+    /* the next request looks up the oldest: the second oldest goes */
+    next_request(*state, &st);
+    assert_non_null(mkt_sticky_use(&st, TOP));
+    assert_int_equal(put(&st, 1, 0, 0, 0, 0), 0);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    assert_non_null(mkt_sticky_find(&st, TOP));
+    assert_null(mkt_sticky_find(&st, TOP - 1));
+    assert_non_null(mkt_sticky_find(&st, TOP - 2));
+    assert_int_equal(st.e[MKT_STICKY_MAX - 1].id, 1);
+    assert_int_equal(st.e[MKT_STICKY_MAX - 1].used, 1);
+}
+
+
+/* e0 ... e146, then old (stopped), wip (draft), n1, n2, n3 */
+#define OLD  (MKT_STICKY_MAX - 3)
+#define WIP  (OLD + 1)
+#define N1   (OLD + 2)
+
+static void
+test_set_when_full_drops_experiments_not_running_first(void **state)
+{
+    char          *json;
+    size_t         i;
+    uint32_t       id[N1 + 3];
+    mkt_sticky_t   st;
+    mkt_config_t  *cfg;
+
+    json = experiments_json(OLD,
+        ", {\"key\": \"old\", \"variations\": [\"a\", \"b\"], "
+        "\"status\": \"stopped\", \"winner\": \"b\"}"
+        ", {\"key\": \"wip\", \"variations\": [\"a\", \"b\"], "
+        "\"status\": \"draft\"}"
+        ", {\"key\": \"n1\", \"variations\": [\"a\", \"b\"]}"
+        ", {\"key\": \"n2\", \"variations\": [\"a\", \"b\"]}"
+        ", {\"key\": \"n3\", \"variations\": [\"a\", \"b\"]}");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
+    free(json);
+    assert_non_null(cfg);
+    for (i = 0; i < N1 + 3; i++) {
+        id[i] = mkt_config_experiment(cfg, i)->sticky_id;
+    }
+
+    /* oldest first: e0 ... e72, old, 12345 (no experiment), e73 ...
+     * e146, wip */
+    mkt_sticky_init(&st);
+    for (i = 0; i < OLD; i++) {
+        if (i == 73) {
+            put(&st, id[OLD], 0, 0, 1, 0);
+            put(&st, 12345, 0, 0, 1, 0);
+        }
+        put(&st, id[i], 0, 0, 1, 0);
+    }
+    put(&st, id[WIP], 0, 0, 1, 0);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    next_request(*state, &st);
+
+    assert_int_equal(put_in(&st, cfg, id[N1], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[OLD]));
+    assert_int_equal(put_in(&st, cfg, id[N1 + 1], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, 12345));
+    assert_int_equal(put_in(&st, cfg, id[N1 + 2], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[WIP]));
+
+    /* then the oldest */
+    assert_int_equal(put_in(&st, cfg, 99999, 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[0]));
+    assert_non_null(mkt_sticky_find(&st, id[1]));
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+
+    mkt_config_free(cfg);
 }
 
 
@@ -685,6 +827,73 @@ test_a_removed_renamed_or_moved_variation_rebuckets(void **state)
 }
 
 
+/* 201 experiments on one page: the first MKT_STICKY_MAX stay sticky. */
+static void
+test_more_experiments_than_the_cookie_holds_keep_the_first(void **state)
+{
+    char                     *json;
+    size_t                    i;
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r[MKT_STICKY_MAX + 51];
+    static const char *const  id[] = { "id=2", NULL };
+
+    json = experiments_json(MKT_STICKY_MAX + 51, "");
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(json, &st, id, r), MKT_STICKY_MAX + 51);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+
+    for (i = 0; i < 2; i++) {
+        next_request(*state, &st);
+        assert_int_equal(run_with(json, &st, id, r), MKT_STICKY_MAX + 51);
+        assert_int_equal(r[0].reason, MKT_REASON_STICKY);
+        assert_int_equal(r[MKT_STICKY_MAX - 1].reason, MKT_REASON_STICKY);
+        assert_int_equal(r[MKT_STICKY_MAX].reason, MKT_REASON_ASSIGNED);
+        assert_int_equal(r[MKT_STICKY_MAX + 50].reason, MKT_REASON_ASSIGNED);
+        assert_int_equal(st.changed, 0);        /* the cookie is not resent */
+    }
+    free(json);
+}
+
+
+static void
+last_warning(void *data, mkt_diag_level_e level, const char *msg)
+{
+    char  *last = data;
+
+    if (level == MKT_DIAG_WARN) {
+        snprintf(last, 256, "%s", msg);
+    }
+}
+
+
+static void
+test_config_warns_when_requests_can_outgrow_the_cookie(void **state)
+{
+    char           *json, last[256];
+    mkt_config_t   *cfg;
+
+    last[0] = '\0';
+    json = experiments_json(MKT_STICKY_MAX, "");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), last_warning,
+                                 last);
+    assert_non_null(cfg);
+    assert_string_equal(last, "");
+    mkt_config_free(cfg);
+    free(json);
+
+    json = experiments_json(MKT_STICKY_MAX + 1, "");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), last_warning,
+                                 last);
+    assert_non_null(cfg);
+    assert_string_equal(last, "t.json: experiments: up to 151 experiments "
+                        "can apply to one request, more than the 150 "
+                        "assignments the sticky-bucket cookie holds: the "
+                        "rest are bucketed afresh on every request");
+    mkt_config_free(cfg);
+    free(json);
+}
+
+
 int
 main(void)
 {
@@ -699,7 +908,11 @@ main(void)
         cmocka_unit_test(test_decode_is_strict),
         cmocka_unit_test(test_decode_rejects_an_oversized_value),
         cmocka_unit_test(test_decode_rejects_more_entries_than_the_bound),
-        cmocka_unit_test(test_set_keeps_the_newest_entries_when_full),
+        cmocka_unit_test(test_a_full_state_fits_the_byte_bound),
+        cmocka_unit_test(
+            test_set_when_full_never_drops_what_this_request_used),
+        cmocka_unit_test(
+            test_set_when_full_drops_experiments_not_running_first),
         cmocka_unit_test(test_set_of_the_same_assignment_changes_nothing),
         cmocka_unit_test(test_set_of_a_new_assignment_moves_it_last),
         cmocka_unit_test(test_expose_records_one_exposure_a_day),
@@ -716,6 +929,9 @@ main(void)
             test_another_user_of_the_browser_does_not_inherit_variations),
         cmocka_unit_test(test_login_keeps_an_assignment_made_on_the_fallback),
         cmocka_unit_test(test_a_removed_renamed_or_moved_variation_rebuckets),
+        cmocka_unit_test(
+            test_more_experiments_than_the_cookie_holds_keep_the_first),
+        cmocka_unit_test(test_config_warns_when_requests_can_outgrow_the_cookie),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
