@@ -1,6 +1,6 @@
 /* The signed sticky-bucket cookie "_mkt_sb" (DESIGN.md section 6): the
- * variation each experiment gave this browser, under which bucketVersion,
- * and (M5) the day of its last exposure event. */
+ * variation each experiment gave this browser, for which hashed value,
+ * under which bucketVersion, and (M5) the day of its last exposure. */
 #ifndef MKT_STICKY_H
 #define MKT_STICKY_H
 
