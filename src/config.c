@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "sticky.h"
 
 
 static const char *const top_keys[] = {
@@ -172,9 +173,10 @@ parse_slots(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *slots)
 
 
 static int
-cmp_u32(const void *a, const void *b)
+cmp_sticky_ref(const void *a, const void *b)
 {
-    uint32_t  x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    uint32_t  x = ((const mkt_sticky_ref_t *) a)->id;
+    uint32_t  y = ((const mkt_sticky_ref_t *) b)->id;
 
     return x < y ? -1 : x > y;
 }
@@ -359,10 +361,11 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
     size = table_size_for(n);
     cfg->exps = mkt_arena_alloc(ctx->arena, (n + 1) * sizeof(*cfg->exps));
     cfg->exp_table = mkt_arena_alloc(ctx->arena, size * sizeof(uint32_t));
-    cfg->sticky_ids = mkt_arena_alloc(ctx->arena, (n + 1) * sizeof(uint32_t));
+    cfg->sticky_refs = mkt_arena_alloc(ctx->arena,
+                                       (n + 1) * sizeof(mkt_sticky_ref_t));
     bad = mkt_arena_alloc(ctx->arena, n + 1);
     if (cfg->exps == NULL || cfg->exp_table == NULL
-        || cfg->sticky_ids == NULL || bad == NULL)
+        || cfg->sticky_refs == NULL || bad == NULL)
     {
         mkt_cfg_pop(ctx, saved);
         return;
@@ -391,7 +394,8 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
     }
 
     for (i = 0; i < cfg->nexps; i++) {
-        cfg->sticky_ids[i] = cfg->exps[i].sticky_id;
+        cfg->sticky_refs[i].id = cfg->exps[i].sticky_id;
+        cfg->sticky_refs[i].exp = (uint32_t) i;
         maxvar = 0;
         for (j = 0; j < cfg->exps[i].nvariations; j++) {
             if (cfg->exps[i].variations[j].len > maxvar) {
@@ -400,7 +404,8 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
         }
         cfg->experiments_str_max += cfg->exps[i].key.len + 2 + maxvar;
     }
-    qsort(cfg->sticky_ids, cfg->nexps, sizeof(uint32_t), cmp_u32);
+    qsort(cfg->sticky_refs, cfg->nexps, sizeof(mkt_sticky_ref_t),
+          cmp_sticky_ref);
 
     mkt_cfg_pop(ctx, saved);
 }
@@ -421,6 +426,7 @@ mkt_config_load_string(const char *name, const char *json, size_t len,
     mkt_diag_pt diag, void *data)
 {
     char            msg[MKT_CFG_MSG_MAX];
+    size_t          saved;
     json_t         *root;
     json_error_t    jerr;
     mkt_cfg_ctx_t   ctx;
@@ -482,6 +488,15 @@ mkt_config_load_string(const char *name, const char *json, size_t len,
 
     if (cfg->arena.failed && ctx.errors == 0) {
         mkt_cfg_error(&ctx, "out of memory");
+    }
+
+    if (ctx.errors == 0 && mkt_config_candidates_max(cfg) > MKT_STICKY_MAX) {
+        saved = mkt_cfg_push(&ctx, "experiments", 0);
+        mkt_cfg_warn(&ctx, "up to %zu experiments can apply to one request, "
+                     "more than the %d assignments the sticky-bucket cookie "
+                     "holds: the rest are bucketed afresh on every request",
+                     mkt_config_candidates_max(cfg), MKT_STICKY_MAX);
+        mkt_cfg_pop(&ctx, saved);
     }
 
     if (ctx.errors != 0) {
@@ -718,9 +733,23 @@ mkt_config_find_slot_variable(const mkt_config_t *cfg, const char *name,
 int
 mkt_config_has_sticky_id(const mkt_config_t *cfg, uint32_t id)
 {
-    return cfg->nexps != 0
-           && bsearch(&id, cfg->sticky_ids, cfg->nexps, sizeof(uint32_t),
-                      cmp_u32) != NULL;
+    return mkt_config_sticky_experiment(cfg, id) != NULL;
+}
+
+
+const mkt_experiment_t *
+mkt_config_sticky_experiment(const mkt_config_t *cfg, uint32_t id)
+{
+    mkt_sticky_ref_t         key;
+    const mkt_sticky_ref_t  *ref;
+
+    if (cfg->nexps == 0) {
+        return NULL;
+    }
+    key.id = id;
+    ref = bsearch(&key, cfg->sticky_refs, cfg->nexps,
+                  sizeof(mkt_sticky_ref_t), cmp_sticky_ref);
+    return ref != NULL ? &cfg->exps[ref->exp] : NULL;
 }
 
 

@@ -285,8 +285,10 @@ int mkt_config_find_variable(const mkt_config_t *cfg, const char *name,
 int mkt_config_find_slot_variable(const mkt_config_t *cfg, const char *name,
     size_t len);
 
-/* Whether an experiment of the config has this sticky id. */
+/* Whether an experiment of the config has this sticky id; which. */
 int mkt_config_has_sticky_id(const mkt_config_t *cfg, uint32_t id);
+const mkt_experiment_t *mkt_config_sticky_experiment(const mkt_config_t *cfg,
+    uint32_t id);
 
 /* Bytes that $mkt_experiments can take at most (no NUL). */
 size_t mkt_config_experiments_str_max(const mkt_config_t *cfg);

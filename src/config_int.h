@@ -195,6 +195,12 @@ int mkt_cfg_index_build(mkt_index_t *idx, const mkt_experiment_t *exps,
     size_t n);
 void mkt_cfg_index_free(mkt_index_t *idx);
 
+/* An experiment by its sticky id (the _mkt_sb key). */
+typedef struct {
+    uint32_t            id;
+    uint32_t            exp;            /* index in exps */
+} mkt_sticky_ref_t;
+
 
 struct mkt_config_s {
     mkt_arena_t         arena;
@@ -219,7 +225,7 @@ struct mkt_config_s {
     uint32_t           *slot_table;
     size_t              exp_table_size;
     size_t              slot_table_size;
-    uint32_t           *sticky_ids;     /* sorted */
+    mkt_sticky_ref_t   *sticky_refs;    /* sorted by id */
     size_t              experiments_str_max;
 };
 

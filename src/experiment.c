@@ -125,15 +125,53 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 }
 
 
+static unsigned
+variation_hash(const mkt_experiment_t *e, size_t i)
+{
+    return mkt_sticky_variation_hash(e->variations[i].data,
+                                     e->variations[i].len);
+}
+
+
+/*
+ * The fingerprints a sticky entry of e may carry for this visitor: fp[0]
+ * of the value hashed on, fp[1] of the fallback attribute's value (else
+ * fp[0]), as GrowthBook reads the documents of both.
+ */
+static void
+sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
+    const char *hv, size_t len, int fallback, unsigned fp[2])
+{
+    char              buf[MKT_HASH_VALUE_MAX];
+    size_t            n;
+    const char       *v;
+    const mkt_str_t  *a;
+
+    a = fallback ? &e->fallback_attribute : &e->hash_attribute;
+    fp[0] = mkt_sticky_fingerprint(a->data, a->len, hv, len);
+    fp[1] = fp[0];
+
+    a = &e->fallback_attribute;
+    if (!fallback && a->len) {
+        v = hash_string(attribute(attrs, a->data, a->len), buf, &n);
+        if (v != NULL) {
+            fp[1] = mkt_sticky_fingerprint(a->data, a->len, v, n);
+        }
+    }
+}
+
+
 int
-mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
-    mkt_sticky_t *sticky, mkt_exp_result_t *r)
+mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
+    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
     size_t                     len;
     double                     n;
+    unsigned                   fp[2];
     const char                *hv;
+    mkt_sticky_entry_t         set;
     const mkt_sticky_entry_t  *st;
 
     r->variation = -1;
@@ -156,19 +194,28 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
         r->hash_value_len = len;
     }
 
-    /* sticky bucketing: config experiments only (they have names) */
+    /* sticky bucketing: config experiments only (they have names), and
+     * only an entry made for this visitor's values */
     found = 0;
     blocked = 0;
     st = NULL;
+    fp[0] = fp[1] = 0;
     if (sticky != NULL && e->variations != NULL) {
-        st = mkt_sticky_find(sticky, e->sticky_id);
+        sticky_fingerprints(e, attrs, hv, len, fallback, fp);
+        st = mkt_sticky_use(sticky, e->sticky_id);
+        if (st != NULL && st->fingerprint != fp[0]
+            && st->fingerprint != fp[1])
+        {
+            st = NULL;
+        }
         if (st != NULL) {
             if (st->bucket_version < e->min_bucket_version) {
                 blocked = 1;
             } else if (st->bucket_version == e->bucket_version
-                       && st->variation < e->nvariations)
+                       && st->variation < e->nvariations
+                       && st->vhash == variation_hash(e, st->variation))
             {
-                found = 1;
+                found = 1;      /* the same name, as GrowthBook keys it */
             }
         }
     }
@@ -213,8 +260,14 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     r->exposure = 1;
 
     if (sticky != NULL && e->variations != NULL && !found) {
-        mkt_sticky_set(sticky, e->sticky_id, e->bucket_version,
-                       (unsigned) assigned);
+        set.id = e->sticky_id;
+        set.bucket_version = e->bucket_version;
+        set.fingerprint = (uint16_t) fp[0];
+        set.variation = (uint8_t) assigned;
+        set.vhash = (uint16_t) variation_hash(e, (size_t) assigned);
+        set.day = 0;
+        set.used = 0;
+        (void) mkt_sticky_set(sticky, cfg, &set);
     }
 
     return assigned;
@@ -354,7 +407,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    (void) mkt_experiment_run(e, req->attributes, req->sticky, r);
+    (void) mkt_experiment_run(cfg, e, req->attributes, req->sticky, r);
 }
 
 

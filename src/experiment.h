@@ -196,10 +196,11 @@ int mkt_holdout_contains(const mkt_config_t *cfg, const mkt_val_t *attrs);
  * GrowthBook run() steps 6 to 10 for one experiment: hash attribute (with
  * fallback), sticky bucket, filters or namespace, condition, bucketing.
  * The steps before (enabled, overrides, forcing, active) and after
- * (experiment.force, qaMode) are the caller's.  Returns r->variation.
+ * (experiment.force, qaMode) are the caller's.  cfg, the config of e (or
+ * NULL), tells a full sticky state what to drop.  Returns r->variation.
  */
-int mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
-    mkt_sticky_t *sticky, mkt_exp_result_t *r);
+int mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
+    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r);
 
 /*
  * The value e hashes on for attrs as GrowthBook takes it (the attribute,

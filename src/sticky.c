@@ -5,12 +5,14 @@
 
 #include "sticky.h"
 
-#define PREFIX       "s1."
+#define PREFIX       "s2."
 #define PREFIX_LEN   3
 #define ID_DIGITS    6
+#define FP_DIGITS    2
+#define VH_DIGITS    3
 #define DAY_DIGITS   3
 #define BV_DIGITS    4
-#define ENTRY_FIXED  (ID_DIGITS + 1 + DAY_DIGITS)
+#define ENTRY_FIXED  (ID_DIGITS + FP_DIGITS + 1 + VH_DIGITS + DAY_DIGITS)
 
 static const char  b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -103,8 +105,9 @@ mkt_cookie_status_e
 mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
 {
     size_t               i, s, digits;
-    uint32_t             v;
+    uint32_t             v, fp, vh, day;
     int                  d;
+    const char          *p;
     mkt_sticky_entry_t  *e;
     mkt_cookie_status_e  status;
 
@@ -125,19 +128,23 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         }
 
         e = &st->e[st->n];
+        p = in + i;
 
-        if (fixed(in + i, ID_DIGITS, &e->id) != 0
-            || fixed(in + i + ID_DIGITS, 1, &v) != 0
-            || v >= MKT_EXP_VARIATIONS_MAX)
+        /* every value of the fixed fields but VAR is valid */
+        if (fixed(p, ID_DIGITS, &e->id) != 0
+            || fixed(p + ID_DIGITS, FP_DIGITS, &fp) != 0
+            || fixed(p + ID_DIGITS + FP_DIGITS, 1, &v) != 0
+            || v >= MKT_EXP_VARIATIONS_MAX
+            || fixed(p + ID_DIGITS + FP_DIGITS + 1, VH_DIGITS, &vh) != 0
+            || fixed(p + ENTRY_FIXED - DAY_DIGITS, DAY_DIGITS, &day) != 0)
         {
             goto malformed;
         }
+        e->fingerprint = (uint16_t) fp;
         e->variation = (uint8_t) v;
-
-        if (fixed(in + i + ID_DIGITS + 1, DAY_DIGITS, &v) != 0) {
-            goto malformed;
-        }
-        e->day = (uint16_t) v;
+        e->vhash = (uint16_t) vh;
+        e->day = (uint16_t) day;
+        e->used = 0;
         i += ENTRY_FIXED;
 
         v = 0;
@@ -222,7 +229,9 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
             *p++ = '-';
         }
         p = put_fixed(p, e->id, ID_DIGITS);
+        p = put_fixed(p, e->fingerprint, FP_DIGITS);
         *p++ = b36[e->variation % MKT_EXP_VARIATIONS_MAX];
+        p = put_fixed(p, e->vhash, VH_DIGITS);
         p = put_fixed(p, e->day <= MKT_STICKY_DAY_MAX ? e->day : 0,
                       DAY_DIGITS);
 
@@ -240,44 +249,116 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
 }
 
 
-void
-mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
-    unsigned variation)
+const mkt_sticky_entry_t *
+mkt_sticky_use(mkt_sticky_t *st, uint32_t id)
 {
-    size_t                     i;
-    const mkt_sticky_entry_t  *old;
-    mkt_sticky_entry_t        *e;
+    mkt_sticky_entry_t  *e;
 
-    if (variation >= MKT_EXP_VARIATIONS_MAX
-        || bucket_version > MKT_BUCKET_VERSION_MAX)
+    e = (mkt_sticky_entry_t *) mkt_sticky_find(st, id);
+    if (e != NULL) {
+        e->used = 1;
+    }
+    return e;
+}
+
+
+/* The index of the entry a new one replaces in a full st, st->n for
+ * none: see mkt_sticky_set(). */
+static size_t
+victim(const mkt_sticky_t *st, const mkt_config_t *cfg)
+{
+    size_t                   i, oldest;
+    const mkt_experiment_t  *x;
+
+    oldest = st->n;
+    for (i = 0; i < st->n; i++) {
+        if (st->e[i].used) {
+            continue;
+        }
+        if (cfg == NULL) {
+            return i;
+        }
+        x = mkt_config_sticky_experiment(cfg, st->e[i].id);
+        if (x == NULL || x->status != MKT_EXP_RUNNING) {
+            return i;
+        }
+        if (oldest == st->n) {
+            oldest = i;
+        }
+    }
+    return oldest;
+}
+
+
+int
+mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
+    const mkt_sticky_entry_t *a)
+{
+    size_t               i;
+    mkt_sticky_entry_t  *e;
+
+    if (a->variation >= MKT_EXP_VARIATIONS_MAX
+        || a->bucket_version > MKT_BUCKET_VERSION_MAX
+        || a->fingerprint >= MKT_STICKY_FP_SPACE
+        || a->vhash >= MKT_STICKY_VH_SPACE)
     {
-        return;
+        return -1;
     }
 
-    old = mkt_sticky_find(st, id);
+    e = (mkt_sticky_entry_t *) mkt_sticky_use(st, a->id);
 
-    if (old != NULL) {
-        if (old->bucket_version == bucket_version
-            && old->variation == variation)
+    if (e != NULL) {
+        if (e->bucket_version == a->bucket_version
+            && e->variation == a->variation
+            && e->vhash == a->vhash
+            && e->fingerprint == a->fingerprint)
         {
-            return;
+            return 0;
         }
-        i = (size_t) (old - st->e);
-        memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof(*old));
-        st->n--;
+        i = (size_t) (e - st->e);
 
     } else if (st->n == MKT_STICKY_MAX) {
-        memmove(&st->e[0], &st->e[1], (st->n - 1) * sizeof(st->e[0]));
+        i = victim(st, cfg);
+        if (i == st->n) {
+            return -1;
+        }
+
+    } else {
+        i = st->n;
+    }
+
+    if (i < st->n) {
+        memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof(*e));
         st->n--;
     }
 
     e = &st->e[st->n++];
-    e->id = id;
-    e->bucket_version = bucket_version;
-    e->variation = (uint8_t) variation;
+    *e = *a;
     e->day = 0;
+    e->used = 1;
     st->changed = 1;
     rebuild(st);
+    return 0;
+}
+
+
+unsigned
+mkt_sticky_fingerprint(const char *attr, size_t attr_len, const char *value,
+    size_t value_len)
+{
+    uint32_t  h;
+
+    h = mkt_fnv32a(MKT_FNV32A_INIT, attr, attr_len);
+    h = mkt_fnv32a(h, "||", 2);
+    h = mkt_fnv32a(h, value, value_len);
+    return h % MKT_STICKY_FP_SPACE;
+}
+
+
+unsigned
+mkt_sticky_variation_hash(const char *name, size_t len)
+{
+    return mkt_fnv32a(MKT_FNV32A_INIT, name, len) % MKT_STICKY_VH_SPACE;
 }
 
 

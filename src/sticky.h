@@ -1,6 +1,6 @@
 /* The signed sticky-bucket cookie "_mkt_sb" (DESIGN.md section 6): the
- * variation each experiment gave this browser, under which bucketVersion,
- * and (M5) the day of its last exposure event. */
+ * variation each experiment gave this browser, for which hashed value,
+ * under which bucketVersion, and (M5) the day of its last exposure. */
 #ifndef MKT_STICKY_H
 #define MKT_STICKY_H
 
@@ -12,26 +12,38 @@
 #include "hmac.h"
 
 #define MKT_STICKY_COOKIE       "_mkt_sb"
-#define MKT_STICKY_MAX          200     /* entries; the oldest go first */
+#define MKT_STICKY_MAX          150     /* entries: see mkt_sticky_set() */
 #define MKT_STICKY_COOKIE_MAX   3072    /* bytes of a value, either way */
 #define MKT_STICKY_DAY_MAX      46655   /* 3 base36 digits: year 2097 */
+#define MKT_STICKY_FP_SPACE     1296    /* 36^2 fingerprints */
+#define MKT_STICKY_VH_SPACE     46656   /* 36^3 variation name hashes */
 #define MKT_STICKY_TABLE        512     /* id hash slots (internal) */
 
 /*
- * Value: "s1." ENTRY *("-" ENTRY) "." SIG, where SIG signs all before the
- * last dot as in the visitor cookie and ENTRY, lowercase base36, is
+ * Value: "s2." ENTRY *("-" ENTRY) ["." SIG], where SIG signs all before
+ * the last dot as in the visitor cookie and ENTRY, lowercase base36, is
  *   ID   6 digits   the experiment's sticky_id (fnv32a(key) % 36^6)
+ *   FP   2 digits   whom it was hashed for: mkt_sticky_fingerprint()
+ *                   of the hash attribute's name and value
  *   VAR  1 digit    variation index (< MKT_EXP_VARIATIONS_MAX)
+ *   VH   3 digits   its name: mkt_sticky_variation_hash()
  *   DAY  3 digits   day (unix days) of the last exposure, "000": none
  *   BV   1-4 digits bucketVersion assigned under, no leading zero
- * e.g. "s1.0k9x2a10000-3zz01b0ju72.SIG" (~15 bytes an entry).  Entries are
- * oldest first, each id once.  Every state has exactly one encoding.
+ * e.g. "s2.0009ix8c10rs0000-000xxpzz2zzzfr07.SIG": 16 to 19 bytes an
+ * entry, so that MKT_STICKY_MAX of the longest and SIG take 3019 bytes,
+ * under MKT_STICKY_COOKIE_MAX and browsers' 4096 with name and
+ * attributes.  Entries are oldest first, each id once.  Every state has
+ * exactly one encoding.
  */
 typedef struct {
     uint32_t    id;
     uint32_t    bucket_version;
     uint16_t    day;
+    uint16_t    fingerprint;    /* < MKT_STICKY_FP_SPACE */
+    uint16_t    vhash;          /* < MKT_STICKY_VH_SPACE */
     uint8_t     variation;
+    uint8_t     used;           /* not stored: looked up or set by this
+                                 * request, so never dropped by it */
 } mkt_sticky_entry_t;
 
 typedef struct {
@@ -68,13 +80,34 @@ int mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
 const mkt_sticky_entry_t *mkt_sticky_find(const mkt_sticky_t *st,
     uint32_t id);
 
+/* The same for the engine: the entry found is marked used. */
+const mkt_sticky_entry_t *mkt_sticky_use(mkt_sticky_t *st, uint32_t id);
+
 /*
- * Stores an assignment as the newest entry (dropping the oldest when
- * full).  Sets changed unless the same assignment was already stored, in
- * which case nothing moves.
+ * Stores the assignment a (its day and used are not read) as the newest
+ * entry of its id, marked used, and sets changed; the same assignment
+ * already stored is only marked used.  When full, a new id takes the
+ * place of an entry not used by this request: one whose experiment is
+ * not running in cfg (stopped, draft or gone; cfg may be NULL), else the
+ * oldest.  When every entry was used, nothing is stored, so that a
+ * request with more experiments than MKT_STICKY_MAX keeps those it has
+ * instead of trading them for the rest.  Returns 0 when a is stored, -1
+ * when not.
  */
-void mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
-    unsigned variation);
+int mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
+    const mkt_sticky_entry_t *a);
+
+/*
+ * An entry's FP: of GrowthBook's sticky document key "attribute||value"
+ * (the attribute hashed on and its value as hashed), so that an entry
+ * made for one visitor or id is not taken for another's.
+ */
+unsigned mkt_sticky_fingerprint(const char *attr, size_t attr_len,
+    const char *value, size_t value_len);
+
+/* An entry's VH: of the variation's name, so that a stored index whose
+ * variation was removed, renamed or moved is not taken for another. */
+unsigned mkt_sticky_variation_hash(const char *name, size_t len);
 
 /*
  * Exposure dedup (M5): 1 when the stored assignment of id has no

@@ -20,6 +20,10 @@ sub fnv32a {
     return $h;
 }
 sub gb_hash2 { (fnv32a('' . fnv32a($_[0] . $_[1])) % 10000) / 10000 }
+# GrowthBook inNamespace(id, [ns, ...]): hash("__" . ns, id, 1)
+sub gb_ns { (fnv32a($_[1] . '__' . $_[0]) % 1000) / 1000 }
+# a _mkt_sb entry's FP of "attribute||value" (src/sticky.h)
+sub sticky_fp { fnv32a("$_[0]||$_[1]") % 1296 }
 
 sub experiments {
     my (%o) = @_;
@@ -28,6 +32,10 @@ sub experiments {
         weights => $o{weights} // [0.5, 0.5],
         (defined $o{bv} ? (bucketVersion => $o{bv}) : ()),
         match => { path => '^/landing/' } };
+    # $o{many} experiments m0, m1, ... on /many
+    my @many = map { { key => "m$_", variations => ['a', 'b'],
+        weights => $o{many_weights}, match => { path => '^/many' } } }
+        0 .. ($o{many} // 0) - 1;
     return $J->encode({
         goals => ['signup'],
         holdout => { key => 'global-holdout', coverage => $o{holdout} // 0 },
@@ -54,6 +62,7 @@ sub experiments {
             { key => 'by-header', variations => ['h0', 'h1'],
               condition => { 'header.X-Tier' => { '$in' => ['gold'] } },
               match => { path => '^/cond' } },
+            @many,
         ],
     });
 }
@@ -70,6 +79,7 @@ my $ngx = start_nginx(
         server_name localhost www.example.com;
         mkt on;
         mkt_qa 127.0.0.1/32;
+        mkt_user_id \$http_x_user_id;
 
         location / {
             add_header X-Hero \$mkt_exp_hero_2026q4 always;
@@ -137,8 +147,8 @@ is hdr($res, 'x-hero'), '', 'and $mkt_exp_ is empty';
 
 # --- sticky buckets --------------------------------------------------------
 ok defined $v0->{jar}->cookie('_mkt_sb'), 'assignment stored in _mkt_sb';
-like $v0->{jar}->cookie('_mkt_sb'), qr/\As1\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
-    '_mkt_sb is a signed s1. value';
+like $v0->{jar}->cookie('_mkt_sb'), qr/\As2\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
+    '_mkt_sb is a signed s2. value';
 
 # a control visitor whose bucket moves to new-hero under weights 0.01/0.99
 my ($ctl) = grep { $_->{var} eq 'control'
@@ -169,6 +179,42 @@ for my $i (1 .. 40) {
     $in_b++ if $b ne '';
 }
 ok $in_a && $in_b, "both halves of the namespace used ($in_a/$in_b)";
+
+# an anonymous visitor in ns-a logs in as a user whom the pair puts in ns-b
+my $user = 'user-2';
+ok gb_ns('pair', $user) >= 0.5, "$user is in ns-b's half";
+my ($anon, $anon_vid);
+for (1 .. 100) {
+    my $jar = new_jar();
+    my $r = request('GET', '/ns', jar => $jar);
+    my $vid = hdr($r, 'x-vid');
+    if (hdr($r, 'x-a') ne ''
+        && sticky_fp('id', $vid) != sticky_fp('id', $user))
+    {
+        ($anon, $anon_vid) = ($jar, $vid);
+        last;
+    }
+}
+ok $anon, 'found an anonymous visitor in ns-a';
+$res = request('GET', '/ns', jar => $anon, headers => ['X-User-Id' => $user]);
+is hdr($res, 'x-a'), '', 'after login, not in ns-a: its assignment was for '
+    . 'the visitor id';
+like hdr($res, 'x-b'), qr/\Ab[01]\z/, 'but in ns-b, as the user id hashes';
+$res = request('GET', '/ns', jar => $anon);
+like hdr($res, 'x-a'), qr/\Aa[01]\z/, 'logged out, in ns-a again';
+is hdr($res, 'x-b'), '', 'and not in ns-b';
+
+# two users of one browser each get their own variation
+my ($u1, $u2) = ('user-1', 'user-2');
+my %want = map { $_ => gb_hash2('hero-2026q4', $_) < 0.5 ? 'control'
+    : 'new-hero' } $u1, $u2;
+isnt $want{$u1}, $want{$u2}, "$u1 and $u2 hash to different variations";
+my $shared = new_jar();
+for my $u ($u1, $u2, $u1) {
+    is hdr(request('GET', '/landing/x', jar => $shared,
+        headers => ['X-User-Id' => $u]), 'x-hero'), $want{$u},
+        "on a shared browser, $u gets $want{$u}";
+}
 
 # --- schedule, stopped winner, host match ----------------------------------
 $res = request('GET', '/sched', jar => new_jar());
@@ -247,6 +293,30 @@ for (1 .. $N) {
 }
 cmp_ok $held, '>=', $N * 0.15, "holdout 30%: $held of $N held out (>= 15%)";
 cmp_ok $held, '<=', $N * 0.45, 'and <= 45%';
+
+# --- more experiments on a page than the sticky cookie holds --------------
+$ngx->reload(files => { 'exp.json' => experiments(many => 201,
+    many_weights => [1, 0]) });
+my $crowd = new_jar();
+$res = request('GET', '/many', jar => $crowd);
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 1,
+    'the first visit stores assignments';
+my ($body) = ($crowd->cookie('_mkt_sb') // '') =~ /\As2\.([^.]*)\./;
+is scalar(split /-/, $body // ''), 150, 'as many as the cookie holds';
+$res = request('GET', '/many', jar => $crowd);
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 0,
+    'the next visit does not rewrite the cookie';
+
+$ngx->reload(files => { 'exp.json' => experiments(many => 201,
+    many_weights => [0, 1]) });
+$res = request('GET', '/many', jar => $crowd);
+my %got = map { split /:/ } split /,/, hdr($res, 'x-all');
+is scalar(grep { $got{"m$_"} eq 'a' } 0 .. 149), 150,
+    'after a weight change the first 150 keep their variation';
+is scalar(grep { $got{"m$_"} eq 'b' } 150 .. 200), 51,
+    'the rest follow the new weights';
+is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 0,
+    'and the cookie is still not rewritten';
 
 # --- config errors ---------------------------------------------------------
 my ($rc, $out) = nginx_test_config(

@@ -273,7 +273,7 @@ eval_line(const mkt_config_t *cfg, const char *line, size_t len)
     }
 
     /* steps 6 to 10 */
-    v = mkt_experiment_run(e, attrs, NULL, &r);
+    v = mkt_experiment_run(NULL, e, attrs, NULL, &r);
     if (v < 0) {
         print_result(variations, own ? NULL : e, -1, 0);
         goto done;

@@ -178,7 +178,7 @@ growthbook_objects(const uint8_t *data, size_t size)
         }
         x = mkt_experiment_from_json(e, err, sizeof(err));
         if (x != NULL) {
-            (void) mkt_experiment_run(x, attrs, NULL, &r);
+            (void) mkt_experiment_run(NULL, x, attrs, NULL, &r);
             CHECK(r.variation < 0 || (size_t) r.variation < x->nvariations);
             mkt_experiment_free(x);
         } else {

@@ -25,7 +25,10 @@ check_state(const mkt_sticky_t *st)
     CHECK(st->n <= MKT_STICKY_MAX);
     for (i = 0; i < st->n; i++) {
         CHECK(st->e[i].id < 2176782336u);
+        CHECK(st->e[i].fingerprint < MKT_STICKY_FP_SPACE);
         CHECK(st->e[i].variation < MKT_EXP_VARIATIONS_MAX);
+        CHECK(st->e[i].vhash < MKT_STICKY_VH_SPACE);
+        CHECK(st->e[i].used <= 1);
         CHECK(st->e[i].day <= MKT_STICKY_DAY_MAX);
         CHECK(st->e[i].bucket_version <= MKT_BUCKET_VERSION_MAX);
         CHECK(mkt_sticky_find(st, st->e[i].id) == &st->e[i]);
@@ -40,6 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char                 again[MKT_STICKY_COOKIE_MAX];
     size_t               len, body;
     mkt_sticky_t         st, st2;
+    mkt_sticky_entry_t   a;
     mkt_cookie_status_e  rc;
 
     if (key == NULL) {
@@ -61,6 +65,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == MKT_COOKIE_OK) {
         check_state(&st);
         CHECK(st.n > 0 && st.changed == 0);
+        for (len = 0; len < st.n; len++) {
+            CHECK(st.e[len].used == 0);
+        }
 
         dot = memchr(copy + 3, '.', size - 3);
         body = dot ? (size_t) (dot - copy) : size;
@@ -83,7 +90,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               == MKT_COOKIE_BAD_SIGNATURE);
 
         /* updates keep the state consistent */
-        mkt_sticky_set(&st, st.e[0].id, 1, 3);
+        a = st.e[0];
+        a.bucket_version = 1;
+        a.fingerprint = (uint16_t) (a.fingerprint ^ 1);
+        CHECK(mkt_sticky_set(&st, NULL, &a) == 0);
+        CHECK(mkt_sticky_find(&st, a.id) == &st.e[st.n - 1]);
+        CHECK(st.e[st.n - 1].used && st.changed);
         (void) mkt_sticky_expose(&st, st.e[st.n - 1].id, 20000);
         check_state(&st);
     }

@@ -868,7 +868,7 @@ test_evaluation_allocates_nothing(void **state)
     allocations = 0;
     counting = 1;
 
-    assert_int_equal(mkt_sticky_decode(NULL, S("s1.0009ix10000"), &st),
+    assert_int_equal(mkt_sticky_decode(NULL, S("s2.0009ix8c10rs0000"), &st),
                      MKT_COOKIE_OK);
     r.nforced = mkt_force_parse(cfg, S("e3:b,e5:a"), f);
     n = mkt_experiments_eval(cfg, &r, res);
@@ -907,7 +907,7 @@ test_growthbook_object_runs_with_seed_and_hash_version(void **state)
                    "[0.5, 1.0]]}", 0, NULL);
     e = mkt_experiment_from_json(j, err, sizeof(err));
     assert_non_null(e);
-    assert_int_equal(mkt_experiment_run(e, with_id(&a, "1"), NULL, &r), 1);
+    assert_int_equal(mkt_experiment_run(NULL, e, with_id(&a, "1"), NULL, &r), 1);
     assert_true(r.hash_used);
     mkt_experiment_free(e);
     json_decref(j);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -16,10 +17,11 @@
 #define SECRET  "0123456789abcdef0123"
 #define S(lit)  lit, sizeof(lit) - 1
 
-/* ids 12345 and 0xabcd; var 1 bv 0 never exposed, var 2 bv 7 exposed on
- * day 20412; the signature computed with Python's hmac module */
-#define BODY    "s1.0009ix10000-000xxp2fr07"
-#define GOOD    BODY ".mFswdL9mNkYN1XoG"
+/* ids 12345 and 0xabcd; fingerprint 300, var 1, name hash 1000, bv 0,
+ * never exposed; fingerprint 1295, var 2, name hash 46655, bv 7, exposed
+ * on day 20412; the signature computed with Python's hmac module */
+#define BODY    "s2.0009ix8c10rs0000-000xxpzz2zzzfr07"
+#define GOOD    BODY ".DtbVcOBqCYe0vvVm"
 
 
 static int
@@ -38,12 +40,74 @@ teardown(void **state)
 }
 
 
+/* mkt_sticky_set() of an assignment, with cfg for a full state */
+static int
+put_in(mkt_sticky_t *st, const mkt_config_t *cfg, uint32_t id,
+    uint32_t bucket_version, unsigned fp, unsigned variation, unsigned vhash)
+{
+    mkt_sticky_entry_t  a;
+
+    memset(&a, 0, sizeof(a));
+    a.id = id;
+    a.bucket_version = bucket_version;
+    a.fingerprint = (uint16_t) fp;
+    a.variation = (uint8_t) variation;
+    a.vhash = (uint16_t) vhash;
+    return mkt_sticky_set(st, cfg, &a);
+}
+
+
+static int
+put(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version, unsigned fp,
+    unsigned variation, unsigned vhash)
+{
+    return put_in(st, NULL, id, bucket_version, fp, variation, vhash);
+}
+
+
+/* The state the next request decodes from st's cookie. */
+static void
+next_request(mkt_hmac_t *h, mkt_sticky_t *st)
+{
+    char    out[MKT_STICKY_COOKIE_MAX];
+    size_t  len;
+
+    assert_int_equal(mkt_sticky_encode(h, st, NULL, out, &len), 0);
+    assert_int_equal(mkt_sticky_decode(h, out, len, st), MKT_COOKIE_OK);
+}
+
+
+/*
+ * JSON of n experiments "e0", "e1", ... of variations a and b, then the
+ * experiment objects in more ("" or ", {...}"), as a string to free().
+ */
+static char *
+experiments_json(size_t n, const char *more)
+{
+    char    *buf;
+    size_t   i, len, cap;
+
+    cap = 64 + n * 64 + strlen(more);
+    buf = malloc(cap);
+    assert_non_null(buf);
+    len = (size_t) snprintf(buf, cap, "{\"experiments\": [");
+    for (i = 0; i < n; i++) {
+        len += (size_t) snprintf(buf + len, cap - len,
+                                 "%s{\"key\": \"e%zu\", "
+                                 "\"variations\": [\"a\", \"b\"]}",
+                                 i ? ", " : "", i);
+    }
+    snprintf(buf + len, cap - len, "%s]}", more);
+    return buf;
+}
+
+
 static void
 two_entries(mkt_sticky_t *st)
 {
     mkt_sticky_init(st);
-    mkt_sticky_set(st, 12345, 0, 1);
-    mkt_sticky_set(st, 0xabcd, 7, 2);
+    put(st, 12345, 0, 300, 1, 1000);
+    put(st, 0xabcd, 7, 1295, 2, 46655);
     assert_int_equal(mkt_sticky_expose(st, 0xabcd, 20412), 1);
 }
 
@@ -85,11 +149,15 @@ test_decode_round_trips_entries_in_order(void **state)
     assert_int_equal(st.n, 2);
     assert_int_equal(st.changed, 0);
     assert_int_equal(st.e[0].id, 12345);
+    assert_int_equal(st.e[0].fingerprint, 300);
     assert_int_equal(st.e[0].variation, 1);
+    assert_int_equal(st.e[0].vhash, 1000);
     assert_int_equal(st.e[0].bucket_version, 0);
     assert_int_equal(st.e[0].day, 0);
     assert_int_equal(st.e[1].id, 0xabcd);
+    assert_int_equal(st.e[1].fingerprint, 1295);
     assert_int_equal(st.e[1].variation, 2);
+    assert_int_equal(st.e[1].vhash, 46655);
     assert_int_equal(st.e[1].bucket_version, 7);
     assert_int_equal(st.e[1].day, 20412);
     assert_non_null(mkt_sticky_find(&st, 0xabcd));
@@ -103,7 +171,7 @@ test_decode_rejects_a_tampered_body(void **state)
     char          v[] = GOOD;
     mkt_sticky_t  st;
 
-    v[9] = '2';                         /* variation 1 -> 2 */
+    v[11] = '2';                        /* variation 1 -> 2 */
     assert_int_equal(mkt_sticky_decode(*state, v, strlen(v), &st),
                      MKT_COOKIE_BAD_SIGNATURE);
     assert_int_equal(st.n, 0);
@@ -151,21 +219,26 @@ test_decode_is_strict(void **state)
 {
     static const char *const  bad[] = {
         "",
-        "s1.",                          /* no entry */
-        "s2.0009ix10000",               /* other version */
-        "S1.0009ix10000",
-        "s1.0009IX10000",               /* uppercase */
-        "s1.0009ix1000",                /* no bucketVersion */
-        "s1.0009ix100000",              /* leading zero */
-        "s1.0009ix10000zzzz",           /* bucketVersion over 4 digits */
-        "s1.0009ix1000lflt",            /* 1000001 > MKT_BUCKET_VERSION_MAX */
-        "s1.0009ixw0000",               /* variation 32 */
-        "s1.0009ix10000-",              /* trailing separator */
-        "s1.0009ix10000-0009ix20000",   /* the same experiment twice */
-        "s1.0009ix10000~000xxp2fr07",   /* wrong separator */
-        "s1.0009ix10000.short",         /* signature of the wrong length */
-        "s1.0009ix10000.mFswdL9mNkYN1Xo=",
-        "s1.0009ix10000.mFswdL9mNkYN1XoGG",
+        "s2.",                          /* no entry */
+        "s1.0009ix10000",               /* the first version */
+        "s1.0009ix8c10rs0000",
+        "s3.0009ix8c10rs0000",
+        "S2.0009ix8c10rs0000",
+        "s2.0009IX8c10rs0000",          /* uppercase */
+        "s2.0009ix8C10rs0000",
+        "s2.0009ix8c10RS0000",
+        "s2.0009ix8c10rs000",           /* no bucketVersion */
+        "s2.0009ix8c1rs0000",           /* a short name hash */
+        "s2.0009ix8c10rs00000",         /* leading zero */
+        "s2.0009ix8c10rs0001zzzz",      /* bucketVersion over 4 digits */
+        "s2.0009ix8c10rs000lflt",       /* 1000001 > MKT_BUCKET_VERSION_MAX */
+        "s2.0009ix8cwrs0000",           /* variation 32 */
+        "s2.0009ix8c10rs0000-",         /* trailing separator */
+        "s2.0009ix8c10rs0000-0009ixzz2zzzfr07",    /* the same id twice */
+        "s2.0009ix8c10rs0000~000xxpzz2zzzfr07",    /* wrong separator */
+        "s2.0009ix8c10rs0000.short",    /* signature of the wrong length */
+        "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvV=",
+        "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvVmm",
     };
     size_t        i;
     mkt_sticky_t  st;
@@ -188,7 +261,7 @@ test_decode_rejects_an_oversized_value(void **state)
     mkt_sticky_t  st;
 
     memset(v, 'a', sizeof(v));
-    memcpy(v, "s1.", 3);
+    memcpy(v, "s2.", 3);
     assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX + 1,
                                        &st),
                      MKT_COOKIE_OVERSIZED);
@@ -202,10 +275,10 @@ test_decode_rejects_more_entries_than_the_bound(void **state)
     size_t        i, n;
     mkt_sticky_t  st;
 
-    /* 201 short entries fit in the byte bound but not the entry bound */
-    n = (size_t) snprintf(v, sizeof(v), "s1.");
+    /* one short entry more than the entry bound fits the byte bound */
+    n = (size_t) snprintf(v, sizeof(v), "s2.");
     for (i = 0; i <= MKT_STICKY_MAX; i++) {
-        n += (size_t) snprintf(v + n, sizeof(v) - n, "%s%06zu00000",
+        n += (size_t) snprintf(v + n, sizeof(v) - n, "%s%06zu0000000000",
                                i ? "-" : "", i);
     }
     assert_true(n <= MKT_STICKY_COOKIE_MAX);
@@ -214,40 +287,138 @@ test_decode_rejects_more_entries_than_the_bound(void **state)
 }
 
 
+/* MKT_STICKY_MAX entries of the longest, the oldest of id 36^6 - 1 */
+#define TOP  2176782335u
+
 static void
-test_set_keeps_the_newest_entries_when_full(void **state)
+fill(mkt_sticky_t *st)
+{
+    uint32_t  i;
+
+    mkt_sticky_init(st);
+    for (i = 0; i < MKT_STICKY_MAX; i++) {
+        assert_int_equal(put(st, TOP - i, MKT_BUCKET_VERSION_MAX,
+                             MKT_STICKY_FP_SPACE - 1, 31,
+                             MKT_STICKY_VH_SPACE - 1), 0);
+        assert_int_equal(mkt_sticky_expose(st, TOP - i, MKT_STICKY_DAY_MAX),
+                         1);
+    }
+}
+
+
+static void
+test_a_full_state_fits_the_byte_bound(void **state)
 {
     char          out[MKT_STICKY_COOKIE_MAX];
-    size_t        len;
-    uint32_t      i;
+    size_t        len, i;
     mkt_sticky_t  st, back;
 
-    mkt_sticky_init(&st);
-    for (i = 0; i < MKT_STICKY_MAX + 50; i++) {
-        mkt_sticky_set(&st, 2176782335u - i, MKT_BUCKET_VERSION_MAX, 31);
-        assert_int_equal(mkt_sticky_expose(&st, 2176782335u - i,
-                                           MKT_STICKY_DAY_MAX), 1);
-    }
-
-    assert_int_equal(st.n, MKT_STICKY_MAX);
-    assert_null(mkt_sticky_find(&st, 2176782335u - 49));        /* oldest */
-    assert_non_null(mkt_sticky_find(&st, 2176782335u - 50));
-    assert_int_equal(st.e[MKT_STICKY_MAX - 1].id,
-                     2176782335u - (MKT_STICKY_MAX + 49));
-
-    /* the largest possible state still fits the byte bound */
+    fill(&st);
     assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
+    assert_int_equal(len, 3 + MKT_STICKY_MAX * 20 - 1 + 1 + MKT_SIG_LEN);
     assert_true(len <= MKT_STICKY_COOKIE_MAX);
-    assert_int_equal(len, 3 + MKT_STICKY_MAX * 15 - 1 + 1 + MKT_SIG_LEN);
+    /* browsers take 4096 bytes of name=value; leave 1 KB to attributes */
+    assert_true(sizeof(MKT_STICKY_COOKIE "=") - 1 + len <= 4096 - 1024);
+
     assert_int_equal(mkt_sticky_decode(*state, out, len, &back),
                      MKT_COOKIE_OK);
     assert_int_equal(back.n, MKT_STICKY_MAX);
     for (i = 0; i < MKT_STICKY_MAX; i++) {
         assert_int_equal(back.e[i].id, st.e[i].id);
         assert_int_equal(back.e[i].bucket_version, MKT_BUCKET_VERSION_MAX);
+        assert_int_equal(back.e[i].fingerprint, MKT_STICKY_FP_SPACE - 1);
         assert_int_equal(back.e[i].variation, 31);
+        assert_int_equal(back.e[i].vhash, MKT_STICKY_VH_SPACE - 1);
         assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX);
+        assert_int_equal(back.e[i].used, 0);
     }
+}
+
+
+static void
+test_set_when_full_never_drops_what_this_request_used(void **state)
+{
+    mkt_sticky_t  st;
+
+    /* every entry stored by this request */
+    fill(&st);
+    st.changed = 0;
+    assert_int_equal(put(&st, 1, 0, 0, 0, 0), -1);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    assert_int_equal(st.changed, 0);
+    assert_null(mkt_sticky_find(&st, 1));
+
+    /* the next request looks up the oldest: the second oldest goes */
+    next_request(*state, &st);
+    assert_non_null(mkt_sticky_use(&st, TOP));
+    assert_int_equal(put(&st, 1, 0, 0, 0, 0), 0);
+    assert_int_equal(st.changed, 1);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    assert_non_null(mkt_sticky_find(&st, TOP));
+    assert_null(mkt_sticky_find(&st, TOP - 1));
+    assert_non_null(mkt_sticky_find(&st, TOP - 2));
+    assert_int_equal(st.e[MKT_STICKY_MAX - 1].id, 1);
+    assert_int_equal(st.e[MKT_STICKY_MAX - 1].used, 1);
+}
+
+
+/* e0 ... e146, then old (stopped), wip (draft), n1, n2, n3 */
+#define OLD  (MKT_STICKY_MAX - 3)
+#define WIP  (OLD + 1)
+#define N1   (OLD + 2)
+
+static void
+test_set_when_full_drops_experiments_not_running_first(void **state)
+{
+    char          *json;
+    size_t         i;
+    uint32_t       id[N1 + 3];
+    mkt_sticky_t   st;
+    mkt_config_t  *cfg;
+
+    json = experiments_json(OLD,
+        ", {\"key\": \"old\", \"variations\": [\"a\", \"b\"], "
+        "\"status\": \"stopped\", \"winner\": \"b\"}"
+        ", {\"key\": \"wip\", \"variations\": [\"a\", \"b\"], "
+        "\"status\": \"draft\"}"
+        ", {\"key\": \"n1\", \"variations\": [\"a\", \"b\"]}"
+        ", {\"key\": \"n2\", \"variations\": [\"a\", \"b\"]}"
+        ", {\"key\": \"n3\", \"variations\": [\"a\", \"b\"]}");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
+    free(json);
+    assert_non_null(cfg);
+    for (i = 0; i < N1 + 3; i++) {
+        id[i] = mkt_config_experiment(cfg, i)->sticky_id;
+    }
+
+    /* oldest first: e0 ... e72, old, 12345 (no experiment), e73 ...
+     * e146, wip */
+    mkt_sticky_init(&st);
+    for (i = 0; i < OLD; i++) {
+        if (i == 73) {
+            put(&st, id[OLD], 0, 0, 1, 0);
+            put(&st, 12345, 0, 0, 1, 0);
+        }
+        put(&st, id[i], 0, 0, 1, 0);
+    }
+    put(&st, id[WIP], 0, 0, 1, 0);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    next_request(*state, &st);
+
+    assert_int_equal(put_in(&st, cfg, id[N1], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[OLD]));
+    assert_int_equal(put_in(&st, cfg, id[N1 + 1], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, 12345));
+    assert_int_equal(put_in(&st, cfg, id[N1 + 2], 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[WIP]));
+
+    /* then the oldest */
+    assert_int_equal(put_in(&st, cfg, 99999, 0, 0, 0, 0), 0);
+    assert_null(mkt_sticky_find(&st, id[0]));
+    assert_non_null(mkt_sticky_find(&st, id[1]));
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+
+    mkt_config_free(cfg);
 }
 
 
@@ -257,7 +428,7 @@ test_set_of_the_same_assignment_changes_nothing(void **state)
     mkt_sticky_t  st;
 
     assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
-    mkt_sticky_set(&st, 12345, 0, 1);
+    put(&st, 12345, 0, 300, 1, 1000);
     assert_int_equal(st.changed, 0);
     assert_int_equal(st.e[0].id, 12345);
 }
@@ -269,7 +440,7 @@ test_set_of_a_new_assignment_moves_it_last(void **state)
     mkt_sticky_t  st;
 
     assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
-    mkt_sticky_set(&st, 12345, 1, 0);
+    put(&st, 12345, 1, 300, 0, 1000);
     assert_int_equal(st.changed, 1);
     assert_int_equal(st.n, 2);
     assert_int_equal(st.e[0].id, 0xabcd);
@@ -277,6 +448,11 @@ test_set_of_a_new_assignment_moves_it_last(void **state)
     assert_int_equal(st.e[1].bucket_version, 1);
     assert_int_equal(st.e[1].variation, 0);
     assert_int_equal(mkt_sticky_find(&st, 12345)->variation, 0);
+
+    /* another visitor's assignment, though the same variation */
+    put(&st, 0xabcd, 7, 1294, 2, 46655);
+    assert_int_equal(st.e[1].id, 0xabcd);
+    assert_int_equal(st.e[1].fingerprint, 1294);
 }
 
 
@@ -310,17 +486,17 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     assert_non_null(cfg);
 
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 12345, 0, 1);
-    mkt_sticky_set(&st, 1059177267, 0, 1);      /* sticky id of the key */
-    mkt_sticky_set(&st, 0xabcd, 0, 1);
+    put(&st, 12345, 0, 0, 1, 0);
+    put(&st, 1059177267, 0, 0, 1, 0);           /* sticky id of the key */
+    put(&st, 0xabcd, 0, 0, 1, 0);
 
     assert_int_equal(mkt_sticky_encode(NULL, &st, cfg, out, &len), 0);
-    assert_int_equal(len, strlen("s1.hiluer10000"));
-    assert_memory_equal(out, "s1.hiluer10000", len);
+    assert_int_equal(len, strlen("s2.hiluer0010000000"));
+    assert_memory_equal(out, "s2.hiluer0010000000", len);
 
     /* nothing left: nothing to store */
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 12345, 0, 1);
+    put(&st, 12345, 0, 0, 1, 0);
     assert_int_equal(mkt_sticky_encode(*state, &st, cfg, out, &len), 0);
     assert_int_equal(len, 0);
 
@@ -338,38 +514,80 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     "\"variations\": [\"v0\", \"v1\"]" fields "}]}"
 
 
-/* Runs my-test for id "2" (hash 0.122: v0 with equal weights). */
-static mkt_exp_result_t
-sticky_run(const char *json, mkt_sticky_t *st, const char *device)
+/* two experiments that split the namespace "pair" */
+#define PAIR                                                                  \
+    "{\"experiments\": ["                                                     \
+    "{\"key\": \"x\", \"variations\": [\"x0\", \"x1\"], "                     \
+    "\"namespace\": [\"pair\", 0, 0.5]}, "                                    \
+    "{\"key\": \"y\", \"variations\": [\"y0\", \"y1\"], "                     \
+    "\"namespace\": [\"pair\", 0.5, 1]}]}"
+
+/* my-test with the given variations and extra fields */
+#define VARS(variations, fields)                                              \
+    "{\"experiments\": [{\"key\": \"my-test\", "                              \
+    "\"variations\": " variations fields "}]}"
+
+#define FALLBACK                                                              \
+    ", \"hashAttribute\": \"uid\", \"fallbackAttribute\": \"vid\""
+
+#define ATTRS_MAX  4
+
+
+/*
+ * Runs every experiment of json for the string attributes attrs
+ * ("name=value", NULL-terminated) with the sticky state st, into res;
+ * returns how many results.
+ */
+static size_t
+run_with(const char *json, mkt_sticky_t *st, const char *const *attrs,
+    mkt_exp_result_t *res)
 {
-    mkt_val_pair_t    pairs[2];
-    mkt_val_t         attrs;
-    mkt_request_t     r;
-    mkt_config_t     *cfg;
-    mkt_exp_result_t  res;
+    size_t           n;
+    const char      *eq;
+    mkt_val_t        obj;
+    mkt_request_t    r;
+    mkt_config_t    *cfg;
+    mkt_val_pair_t   pairs[ATTRS_MAX];
 
     cfg = mkt_config_load_string("t.json", json, strlen(json), NULL, NULL);
     assert_non_null(cfg);
 
-    pairs[0].key = "id";
-    pairs[0].key_len = 2;
-    pairs[0].val = mkt_val_string("2", 1);
-    pairs[1].key = "device";
-    pairs[1].key_len = 6;
-    pairs[1].val = mkt_val_string(device ? device : "", device ? strlen(device)
-                                                               : 0);
-    attrs = mkt_val_object(pairs, device ? 2 : 1);
+    for (n = 0; attrs[n] != NULL; n++) {
+        assert_true(n < ATTRS_MAX);
+        eq = strchr(attrs[n], '=');
+        pairs[n].key = attrs[n];
+        pairs[n].key_len = (size_t) (eq - attrs[n]);
+        pairs[n].val = mkt_val_string(eq + 1, strlen(eq + 1));
+    }
+    obj = mkt_val_object(pairs, n);
 
     memset(&r, 0, sizeof(r));
-    r.attributes = &attrs;
+    r.attributes = &obj;
     r.path = "/";
     r.path_len = 1;
     r.now = NOW;
     r.sticky = st;
     r.all = 1;
 
-    assert_int_equal(mkt_experiments_eval(cfg, &r, &res), 1);
+    n = mkt_experiments_eval(cfg, &r, res);
     mkt_config_free(cfg);
+    return n;
+}
+
+
+/* Runs my-test for id "2" (hash 0.122: v0 with equal weights). */
+static mkt_exp_result_t
+sticky_run(const char *json, mkt_sticky_t *st, const char *device)
+{
+    char              dev[32];
+    const char       *attrs[3] = { "id=2", NULL, NULL };
+    mkt_exp_result_t  res;
+
+    if (device != NULL) {
+        snprintf(dev, sizeof(dev), "device=%s", device);
+        attrs[1] = dev;
+    }
+    assert_int_equal(run_with(json, st, attrs, &res), 1);
     return res;
 }
 
@@ -492,12 +710,187 @@ test_stored_variation_beyond_the_variations_rebuckets(void **state)
     mkt_exp_result_t  r;
 
     mkt_sticky_init(&st);
-    mkt_sticky_set(&st, 229609242 /* unused */, 0, 0);
+    put(&st, 229609242 /* unused */, 0, 0, 0, 0);
     (void) sticky_run(ONE(""), &st, NULL);
     st.e[1].variation = 5;              /* variations were removed */
     r = sticky_run(ONE(""), &st, NULL);
     assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
     assert_int_equal(mkt_sticky_find(&st, st.e[1].id)->variation, 0);
+}
+
+
+/* The namespace hash puts anon-2 in x (0.002), user-2 in y (0.731). */
+static void
+test_login_does_not_put_a_visitor_in_both_of_a_namespace_pair(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r[2];
+    static const char *const  anon[] = { "id=anon-2", "vid=anon-2", NULL };
+    static const char *const  user[] = {
+        "id=user-2", "uid=user-2", "vid=anon-2", NULL
+    };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(PAIR, &st, anon, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r[1].reason, MKT_REASON_NAMESPACE);
+
+    /* x's entry was made for id anon-2, not user-2 */
+    assert_int_equal(run_with(PAIR, &st, user, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_NAMESPACE);
+    assert_int_equal(r[1].reason, MKT_REASON_ASSIGNED);
+
+    /* and still holds for anon-2 after logging out */
+    assert_int_equal(run_with(PAIR, &st, anon, r), 2);
+    assert_int_equal(r[0].reason, MKT_REASON_STICKY);
+    assert_int_equal(r[1].reason, MKT_REASON_NAMESPACE);
+}
+
+
+/* my-test hashes user-2 to v1 (0.802), user-3 to v0 (0.215). */
+static void
+test_another_user_of_the_browser_does_not_inherit_variations(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r;
+    static const char *const  a[] = { "id=user-2", NULL };
+    static const char *const  b[] = { "id=user-3", NULL };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(ONE(""), &st, a, &r), 1);
+    assert_int_equal(r.variation, 1);
+
+    assert_int_equal(run_with(ONE(""), &st, b, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+
+    assert_int_equal(run_with(ONE(""), &st, b, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 0);
+}
+
+
+/* As GrowthBook reads the fallback attribute's document too: anon-2
+ * hashes to v1 (0.665), user-3 alone would get v0. */
+static void
+test_login_keeps_an_assignment_made_on_the_fallback(void **state)
+{
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r;
+    static const char *const  anon[] = { "vid=anon-2", NULL };
+    static const char *const  user[] = { "uid=user-3", "vid=anon-2", NULL };
+
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(ONE(FALLBACK), &st, anon, &r), 1);
+    assert_int_equal(r.variation, 1);
+    assert_true(r.fallback);
+
+    st.changed = 0;
+    assert_int_equal(run_with(ONE(FALLBACK), &st, user, &r), 1);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 1);
+    assert_false(r.fallback);
+    assert_int_equal(st.changed, 0);
+}
+
+
+static void
+test_a_removed_renamed_or_moved_variation_rebuckets(void **state)
+{
+    mkt_sticky_t      st;
+    mkt_exp_result_t  r;
+
+    mkt_sticky_init(&st);
+    r = sticky_run(VARS("[\"a\", \"b\", \"c\"]", ", \"weights\": [0, 1, 0]"),
+                   &st, NULL);
+    assert_int_equal(r.variation, 1);
+
+    /* "b" removed: index 1 is "c" now */
+    r = sticky_run(VARS("[\"a\", \"c\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+    assert_int_equal(st.e[0].vhash, mkt_sticky_variation_hash("a", 1));
+
+    /* "a" renamed */
+    r = sticky_run(VARS("[\"a2\", \"c\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+    assert_int_equal(r.variation, 0);
+
+    r = sticky_run(VARS("[\"a2\", \"c\"]", ", \"weights\": [0, 1]"), &st,
+                   NULL);
+    assert_int_equal(r.reason, MKT_REASON_STICKY);
+    assert_int_equal(r.variation, 0);
+
+    /* "a2" moved to index 1 */
+    r = sticky_run(VARS("[\"c\", \"a2\"]", ""), &st, NULL);
+    assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+}
+
+
+/* 201 experiments on one page: the first MKT_STICKY_MAX stay sticky. */
+static void
+test_more_experiments_than_the_cookie_holds_keep_the_first(void **state)
+{
+    char                     *json;
+    size_t                    i;
+    mkt_sticky_t              st;
+    mkt_exp_result_t          r[MKT_STICKY_MAX + 51];
+    static const char *const  id[] = { "id=2", NULL };
+
+    json = experiments_json(MKT_STICKY_MAX + 51, "");
+    mkt_sticky_init(&st);
+    assert_int_equal(run_with(json, &st, id, r), MKT_STICKY_MAX + 51);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+
+    for (i = 0; i < 2; i++) {
+        next_request(*state, &st);
+        assert_int_equal(run_with(json, &st, id, r), MKT_STICKY_MAX + 51);
+        assert_int_equal(r[0].reason, MKT_REASON_STICKY);
+        assert_int_equal(r[MKT_STICKY_MAX - 1].reason, MKT_REASON_STICKY);
+        assert_int_equal(r[MKT_STICKY_MAX].reason, MKT_REASON_ASSIGNED);
+        assert_int_equal(r[MKT_STICKY_MAX + 50].reason, MKT_REASON_ASSIGNED);
+        assert_int_equal(st.changed, 0);        /* the cookie is not resent */
+    }
+    free(json);
+}
+
+
+static void
+last_warning(void *data, mkt_diag_level_e level, const char *msg)
+{
+    char  *last = data;
+
+    if (level == MKT_DIAG_WARN) {
+        snprintf(last, 256, "%s", msg);
+    }
+}
+
+
+static void
+test_config_warns_when_requests_can_outgrow_the_cookie(void **state)
+{
+    char           *json, last[256];
+    mkt_config_t   *cfg;
+
+    last[0] = '\0';
+    json = experiments_json(MKT_STICKY_MAX, "");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), last_warning,
+                                 last);
+    assert_non_null(cfg);
+    assert_string_equal(last, "");
+    mkt_config_free(cfg);
+    free(json);
+
+    json = experiments_json(MKT_STICKY_MAX + 1, "");
+    cfg = mkt_config_load_string("t.json", json, strlen(json), last_warning,
+                                 last);
+    assert_non_null(cfg);
+    assert_string_equal(last, "t.json: experiments: up to 151 experiments "
+                        "can apply to one request, more than the 150 "
+                        "assignments the sticky-bucket cookie holds: the "
+                        "rest are bucketed afresh on every request");
+    mkt_config_free(cfg);
+    free(json);
 }
 
 
@@ -515,7 +908,11 @@ main(void)
         cmocka_unit_test(test_decode_is_strict),
         cmocka_unit_test(test_decode_rejects_an_oversized_value),
         cmocka_unit_test(test_decode_rejects_more_entries_than_the_bound),
-        cmocka_unit_test(test_set_keeps_the_newest_entries_when_full),
+        cmocka_unit_test(test_a_full_state_fits_the_byte_bound),
+        cmocka_unit_test(
+            test_set_when_full_never_drops_what_this_request_used),
+        cmocka_unit_test(
+            test_set_when_full_drops_experiments_not_running_first),
         cmocka_unit_test(test_set_of_the_same_assignment_changes_nothing),
         cmocka_unit_test(test_set_of_a_new_assignment_moves_it_last),
         cmocka_unit_test(test_expose_records_one_exposure_a_day),
@@ -526,6 +923,15 @@ main(void)
         cmocka_unit_test(test_min_bucket_version_excludes_older_assignments),
         cmocka_unit_test(test_sticky_visitor_must_still_pass_the_condition),
         cmocka_unit_test(test_stored_variation_beyond_the_variations_rebuckets),
+        cmocka_unit_test(
+            test_login_does_not_put_a_visitor_in_both_of_a_namespace_pair),
+        cmocka_unit_test(
+            test_another_user_of_the_browser_does_not_inherit_variations),
+        cmocka_unit_test(test_login_keeps_an_assignment_made_on_the_fallback),
+        cmocka_unit_test(test_a_removed_renamed_or_moved_variation_rebuckets),
+        cmocka_unit_test(
+            test_more_experiments_than_the_cookie_holds_keep_the_first),
+        cmocka_unit_test(test_config_warns_when_requests_can_outgrow_the_cookie),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
