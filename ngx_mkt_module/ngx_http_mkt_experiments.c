@@ -53,6 +53,14 @@ static ngx_int_t ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_utm(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_ft(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_lt(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
+static ngx_int_t ngx_http_mkt_attr_channel(ngx_http_mkt_attr_ctx_t *a,
+    mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 
@@ -78,6 +86,10 @@ static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
     { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query },
     { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header },
     { MKT_ATTR(GEO), "geo", ngx_http_mkt_attr_geo },
+    { MKT_ATTR(UTM), "utm", ngx_http_mkt_attr_utm },
+    { MKT_ATTR(FT), "ft", ngx_http_mkt_attr_ft },
+    { MKT_ATTR(LT), "lt", ngx_http_mkt_attr_lt },
+    { MKT_ATTR(CHANNEL), "channel", ngx_http_mkt_attr_channel },
     { 0, NULL, NULL }
 };
 
@@ -459,6 +471,34 @@ static ngx_int_t
 ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 {
     return ngx_http_mkt_geo_attr(a->r, a->ctx, v);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_utm(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_UTM, v);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_ft(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_FT, v);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_lt(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_LT, v);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_attr_channel(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_CHANNEL, v);
 }
 
 

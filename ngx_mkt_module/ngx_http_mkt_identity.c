@@ -494,10 +494,10 @@ ngx_http_mkt_is_cookie(ngx_table_elt_t *h, ngx_str_t *name)
  * buckets, so it is dropped, and a response never carries two.
  */
 static void
-ngx_http_mkt_drop_foreign_cookies(ngx_http_request_t *r, ngx_str_t *visitor,
-    ngx_str_t *sticky)
+ngx_http_mkt_drop_foreign_cookies(ngx_http_request_t *r, ngx_str_t *names,
+    ngx_uint_t n)
 {
-    ngx_uint_t        i;
+    ngx_uint_t        i, k;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
@@ -514,10 +514,10 @@ ngx_http_mkt_drop_foreign_cookies(ngx_http_request_t *r, ngx_str_t *visitor,
             i = 0;
         }
 
-        if (ngx_http_mkt_is_cookie(&h[i], visitor)
-            || ngx_http_mkt_is_cookie(&h[i], sticky))
-        {
-            h[i].hash = 0;
+        for (k = 0; k < n; k++) {
+            if (ngx_http_mkt_is_cookie(&h[i], &names[k])) {
+                h[i].hash = 0;
+            }
         }
     }
 }
@@ -603,32 +603,42 @@ ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
 ngx_int_t
 ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    ngx_str_t                 sticky = ngx_string(MKT_STICKY_COOKIE);
+    ngx_uint_t                i;
+    ngx_str_t                 names[4], *values[4];
     ngx_http_mkt_srv_conf_t  *scf;
 
     scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
 
-    ngx_http_mkt_drop_foreign_cookies(r, &scf->cookie.name, &sticky);
+    names[0] = scf->cookie.name;
+    values[0] = &ctx->set_cookie;
+    ngx_str_set(&names[1], MKT_STICKY_COOKIE);
+    values[1] = ctx->sticky_set ? &ctx->sticky_cookie : NULL;
+    ngx_str_set(&names[2], MKT_FT_COOKIE);
+    values[2] = &ctx->ft_cookie;
+    ngx_str_set(&names[3], MKT_LT_COOKIE);
+    values[3] = &ctx->lt_cookie;
 
-    if (ctx->set_cookie.len && !ctx->cookie_sent) {
-        if (ngx_http_mkt_add_cookie(r, &scf->cookie.name, &ctx->set_cookie)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    ngx_http_mkt_drop_foreign_cookies(r, names, 4);
 
-        ctx->cookie_sent = 1;
+    if (ctx->cookie_sent) {
+        return NGX_OK;
+    }
+
+    ctx->cookie_sent = 1;
+
+    if (ctx->set_cookie.len) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_set);
     }
 
-    if (ctx->sticky_set) {
-        if (ngx_http_mkt_add_cookie(r, &sticky, &ctx->sticky_cookie)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
+    for (i = 0; i < 4; i++) {
+        /* an empty sticky value expires the cookie; others are not sent */
+        if (values[i] == NULL || (i != 1 && values[i]->len == 0)) {
+            continue;
         }
 
-        ctx->sticky_set = 0;
+        if (ngx_http_mkt_add_cookie(r, &names[i], values[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

@@ -633,6 +633,7 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
     }
 
     ngx_http_mkt_tags_settle(r, ctx);
+    ngx_http_mkt_touch(r, ctx);
     ngx_http_mkt_experiments(r, ctx);
 
     return ctx;

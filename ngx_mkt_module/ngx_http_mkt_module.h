@@ -15,6 +15,7 @@
 #include "geo.h"
 #include "hmac.h"
 #include "tags.h"
+#include "touch.h"
 #include "useragent.h"
 
 
@@ -60,6 +61,8 @@
     X(redis_circuit_open, "Times the circuit breaker opened")              \
     X(redis_bad_replies, "Replies of an unexpected type")                   \
     X(aliases_written, "mkt:alias:VID writes")                              \
+    X(touches, "Requests that are a touch: campaign parameters, a click "   \
+      "id, a channel code or an external referrer")                         \
     X(no_tracking, "Requests not tracked: GPC, DNT or consent "             \
       "(mkt_privacy)")                                                      \
     X(bots, "Requests from bots (by User-Agent): no cookie set")           \
@@ -159,6 +162,9 @@ typedef struct {
 } ngx_http_mkt_waiter_t;
 
 
+/* touch fields the request keeps: source, medium, campaign */
+#define NGX_HTTP_MKT_TOUCH_KEPT    3
+
 #define NGX_HTTP_MKT_TAGS_NONE     0
 #define NGX_HTTP_MKT_TAGS_WAITING  1
 #define NGX_HTTP_MKT_TAGS_DONE     2
@@ -186,6 +192,14 @@ struct ngx_http_mkt_ctx_s {
     ngx_event_t                tags_ev;       /* wake-up and timeout */
     mkt_ua_t                   ua;            /* when ua_done */
 
+    ngx_str_t                  utm[MKT_UTM_FIELDS];   /* $mkt_utm_* */
+    ngx_str_t                  click_id;              /* $mkt_click_id */
+    ngx_str_t                  ft[NGX_HTTP_MKT_TOUCH_KEPT];  /* first */
+    ngx_str_t                  lt[NGX_HTTP_MKT_TOUCH_KEPT];  /* last */
+    ngx_str_t                  ft_cookie;     /* _mkt_ft value to send */
+    ngx_str_t                  lt_cookie;     /* _mkt_lt value to send */
+    mkt_channel_e              channel;       /* $mkt_channel */
+
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
     unsigned                   is_new:1;
@@ -196,6 +210,7 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   bot:1;         /* User-Agent of a bot */
     unsigned                   prefetch:1;    /* Sec-Purpose: prefetch */
     unsigned                   ua_done:1;
+    unsigned                   touch:1;       /* this request is a touch */
     unsigned                   tags_state:2;
 };
 
@@ -235,6 +250,11 @@ char *ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle);
 void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
+
+void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+ngx_int_t ngx_http_mkt_touch_attr(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, ngx_uint_t which, mkt_val_t *v);
+extern ngx_http_variable_t  ngx_http_mkt_touch_vars[];
 
 typedef struct ngx_http_mkt_redis_conn_s  ngx_http_mkt_redis_conn_t;
 typedef void (*ngx_http_mkt_redis_reply_pt)(void *data, redisReply *reply);

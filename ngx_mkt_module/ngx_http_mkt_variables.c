@@ -34,6 +34,7 @@ static ngx_http_variable_t  ngx_http_mkt_vars[] = {
 static ngx_http_variable_t  *ngx_http_mkt_var_tables[] = {
     ngx_http_mkt_vars,
     ngx_http_mkt_exp_vars,
+    ngx_http_mkt_touch_vars,
     ngx_http_mkt_geo_vars,
     NULL
 };

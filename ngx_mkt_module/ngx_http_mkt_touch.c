@@ -1,0 +1,349 @@
+/*
+ * Where the visitor came from (DESIGN.md section 5): the request's
+ * campaign (utm_*, click ids, channel codes), its referrer's class, the
+ * first and last touch cookies _mkt_ft and _mkt_lt, and the channel.
+ * Parsing runs in per-worker scratch; the request keeps only the strings
+ * its variables and attributes need.
+ */
+
+#include "ngx_http_mkt_module.h"
+
+#include "touch.h"
+
+
+static void ngx_http_mkt_touch_copy(ngx_http_request_t *r, const char *s,
+    size_t len, ngx_str_t *out);
+static void ngx_http_mkt_touch_keep(ngx_http_request_t *r,
+    const mkt_touch_t *t, ngx_str_t *out);
+static ngx_uint_t ngx_http_mkt_touch_found(void *data, const char *val,
+    size_t len);
+static ngx_int_t ngx_http_mkt_variable_channel(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+#define ngx_http_mkt_ctx_str(field)                                           \
+    offsetof(ngx_http_mkt_ctx_t, field)
+
+ngx_http_variable_t  ngx_http_mkt_touch_vars[] = {
+
+    { ngx_string("mkt_utm_source"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(utm[MKT_UTM_SOURCE]), 0, 0 },
+
+    { ngx_string("mkt_utm_medium"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(utm[MKT_UTM_MEDIUM]), 0, 0 },
+
+    { ngx_string("mkt_utm_campaign"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(utm[MKT_UTM_CAMPAIGN]), 0, 0 },
+
+    { ngx_string("mkt_utm_term"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(utm[MKT_UTM_TERM]), 0, 0 },
+
+    { ngx_string("mkt_utm_content"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(utm[MKT_UTM_CONTENT]), 0, 0 },
+
+    { ngx_string("mkt_click_id"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(click_id), 0, 0 },
+
+    { ngx_string("mkt_ft_source"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(ft[MKT_TF_SOURCE]), 0, 0 },
+
+    { ngx_string("mkt_ft_medium"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(ft[MKT_TF_MEDIUM]), 0, 0 },
+
+    { ngx_string("mkt_ft_campaign"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(ft[MKT_TF_CAMPAIGN]), 0, 0 },
+
+    { ngx_string("mkt_lt_source"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(lt[MKT_TF_SOURCE]), 0, 0 },
+
+    { ngx_string("mkt_lt_medium"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(lt[MKT_TF_MEDIUM]), 0, 0 },
+
+    { ngx_string("mkt_lt_campaign"), NULL, ngx_http_mkt_variable_str,
+      ngx_http_mkt_ctx_str(lt[MKT_TF_CAMPAIGN]), 0, 0 },
+
+    { ngx_string("mkt_channel"), NULL, ngx_http_mkt_variable_channel, 0, 0,
+      0 },
+
+      ngx_http_null_variable
+};
+
+
+/* per worker: parsing scratch, too large for every request's pool */
+static mkt_utm_t       ngx_http_mkt_utm;
+static mkt_referrer_t  ngx_http_mkt_referrer;
+static mkt_touch_t     ngx_http_mkt_req_touch;
+static mkt_touch_t     ngx_http_mkt_ft_touch;
+static mkt_touch_t     ngx_http_mkt_lt_touch;
+
+/* without mkt_config: no channel codes, no extra hosts */
+static mkt_channels_t   ngx_http_mkt_no_channels;
+static mkt_referrers_t  ngx_http_mkt_no_referrers;
+
+
+typedef struct {
+    mkt_hmac_t                *hmac;
+    time_t                     now;
+    mkt_touch_t               *touch;
+} ngx_http_mkt_touch_find_t;
+
+
+/*
+ * The request's touch, the visitor's first and last touches, and which
+ * touch cookies to send.  Untracked requests (mkt_privacy) keep their
+ * campaign variables but read and write no touch cookie; bots write none.
+ */
+void
+ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    time_t                      now;
+    u_char                     *p;
+    size_t                      n;
+    unsigned                    plan;
+    ngx_uint_t                  i, has_ft, has_lt;
+    ngx_table_elt_t            *h;
+    const mkt_touch_t          *ft, *lt;
+    const mkt_channels_t       *channels;
+    const mkt_referrers_t      *referrers;
+    ngx_http_mkt_main_conf_t   *mcf;
+    ngx_http_mkt_touch_find_t   f;
+    ngx_str_t                   ft_name = ngx_string(MKT_FT_COOKIE);
+    ngx_str_t                   lt_name = ngx_string(MKT_LT_COOKIE);
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    now = ngx_time();
+
+    channels = mcf->config ? mkt_config_channels(mcf->config)
+                           : &ngx_http_mkt_no_channels;
+    referrers = mcf->config ? mkt_config_referrers(mcf->config)
+                            : &ngx_http_mkt_no_referrers;
+
+    mkt_utm_parse(channels, (char *) r->args.data, r->args.len,
+                  &ngx_http_mkt_utm);
+
+    for (i = 0; i < MKT_UTM_FIELDS; i++) {
+        ngx_http_mkt_touch_copy(r, ngx_http_mkt_utm.value[i],
+                                ngx_http_mkt_utm.len[i], &ctx->utm[i]);
+    }
+
+    ngx_http_mkt_touch_copy(r, ngx_http_mkt_utm.click,
+                            ngx_http_mkt_utm.click_len, &ctx->click_id);
+
+    h = r->headers_in.referer;
+    mkt_referrer_classify(referrers, h ? (char *) h->value.data : NULL,
+                          h ? h->value.len : 0,
+                          (char *) r->headers_in.server.data,
+                          r->headers_in.server.len, &ngx_http_mkt_referrer);
+
+    mkt_touch_of_request(referrers, &ngx_http_mkt_utm, &ngx_http_mkt_referrer,
+                         now, &ngx_http_mkt_req_touch);
+
+    if (ngx_http_mkt_req_touch.kind == MKT_TOUCH_EXTERNAL) {
+        ctx->touch = 1;
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_touches);
+    }
+
+    if (ctx->no_tracking) {
+        ctx->channel = mkt_touch_visit_channel(&ngx_http_mkt_req_touch, NULL);
+        return;
+    }
+
+    f.hmac = mcf->hmac;
+    f.now = now;
+
+    f.touch = &ngx_http_mkt_ft_touch;
+    has_ft = ngx_http_mkt_cookie_each(r, &ft_name, ngx_http_mkt_touch_found,
+                                      &f);
+    f.touch = &ngx_http_mkt_lt_touch;
+    has_lt = ngx_http_mkt_cookie_each(r, &lt_name, ngx_http_mkt_touch_found,
+                                      &f);
+
+    plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
+
+    ft = (plan & MKT_TOUCH_SET_FT) ? &ngx_http_mkt_req_touch
+         : has_ft ? &ngx_http_mkt_ft_touch : NULL;
+    lt = (plan & MKT_TOUCH_SET_LT) ? &ngx_http_mkt_req_touch
+         : has_lt ? &ngx_http_mkt_lt_touch : NULL;
+
+    ctx->channel = mkt_touch_visit_channel(&ngx_http_mkt_req_touch, lt);
+
+    if (ft) {
+        ngx_http_mkt_touch_keep(r, ft, ctx->ft);
+    }
+
+    if (lt) {
+        ngx_http_mkt_touch_keep(r, lt, ctx->lt);
+    }
+
+    if (ctx->bot || plan == 0) {
+        return;
+    }
+
+    /* the cookies to send: the request's touch, signed */
+    p = ngx_pnalloc(r->pool, MKT_TOUCH_COOKIE_MAX);
+    if (p == NULL) {
+        return;
+    }
+
+    n = mkt_touch_encode(mcf->hmac, &ngx_http_mkt_req_touch, (char *) p);
+    if (n == 0) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);
+        return;
+    }
+
+    if (plan & MKT_TOUCH_SET_FT) {
+        ctx->ft_cookie.data = p;
+        ctx->ft_cookie.len = n;
+    }
+
+    if (plan & MKT_TOUCH_SET_LT) {
+        ctx->lt_cookie.data = p;
+        ctx->lt_cookie.len = n;
+    }
+}
+
+
+/* A touch cookie that verifies; a bad one is as good as none. */
+static ngx_uint_t
+ngx_http_mkt_touch_found(void *data, const char *val, size_t len)
+{
+    ngx_http_mkt_touch_find_t  *f = data;
+
+    return mkt_touch_decode(f->hmac, val, len, f->now, f->touch)
+           == MKT_COOKIE_OK;
+}
+
+
+/* A copy in the request's pool; empty when out of memory. */
+static void
+ngx_http_mkt_touch_copy(ngx_http_request_t *r, const char *s, size_t len,
+    ngx_str_t *out)
+{
+    out->len = 0;
+    out->data = NULL;
+
+    if (len == 0) {
+        return;
+    }
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data) {
+        ngx_memcpy(out->data, s, len);
+        out->len = len;
+    }
+}
+
+
+/* ft.* / lt.* source, medium and campaign, copied to the request. */
+static void
+ngx_http_mkt_touch_keep(ngx_http_request_t *r, const mkt_touch_t *t,
+    ngx_str_t *out)
+{
+    ngx_uint_t  i;
+    mkt_str_t   s;
+
+    for (i = 0; i < NGX_HTTP_MKT_TOUCH_KEPT; i++) {
+        s = mkt_touch_get(t, (mkt_touch_field_e) i);
+        ngx_http_mkt_touch_copy(r, s.data, s.len, &out[i]);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_channel(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char          *name;
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = mkt_channel_name(ctx->channel);
+    ngx_http_mkt_var_set(v, (u_char *) name, ngx_strlen(name));
+
+    return NGX_OK;
+}
+
+
+/* The attribute object of a touch: {source, medium, campaign[, ...]}. */
+static ngx_int_t
+ngx_http_mkt_touch_object(ngx_http_request_t *r, ngx_str_t *fields,
+    ngx_uint_t nfields, const char *(*name)(ngx_uint_t i), mkt_val_t *v)
+{
+    size_t           n;
+    ngx_uint_t       i;
+    const char      *key;
+    mkt_val_pair_t  *pairs;
+
+    pairs = ngx_palloc(r->pool, nfields * sizeof(mkt_val_pair_t));
+    if (pairs == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < nfields; i++) {
+        if (fields[i].len == 0) {
+            continue;
+        }
+
+        key = name(i);
+        pairs[n].key = key;
+        pairs[n].key_len = ngx_strlen(key);
+        pairs[n].val = mkt_val_string((char *) fields[i].data,
+                                      fields[i].len);
+        n++;
+    }
+
+    *v = mkt_val_object(pairs, n);
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_http_mkt_utm_name(ngx_uint_t i)
+{
+    return mkt_utm_field_name((mkt_utm_field_e) i);
+}
+
+
+static const char *
+ngx_http_mkt_touch_name(ngx_uint_t i)
+{
+    return mkt_touch_field_name((mkt_touch_field_e) i);
+}
+
+
+/* The attributes utm, ft, lt and channel for conditions and rules. */
+ngx_int_t
+ngx_http_mkt_touch_attr(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    ngx_uint_t which, mkt_val_t *v)
+{
+    const char  *name;
+
+    switch (which) {
+
+    case MKT_ATTR_BIT_UTM:
+        return ngx_http_mkt_touch_object(r, ctx->utm, MKT_UTM_FIELDS,
+                                         ngx_http_mkt_utm_name, v);
+
+    case MKT_ATTR_BIT_FT:
+        return ngx_http_mkt_touch_object(r, ctx->ft, NGX_HTTP_MKT_TOUCH_KEPT,
+                                         ngx_http_mkt_touch_name, v);
+
+    case MKT_ATTR_BIT_LT:
+        return ngx_http_mkt_touch_object(r, ctx->lt, NGX_HTTP_MKT_TOUCH_KEPT,
+                                         ngx_http_mkt_touch_name, v);
+
+    default: /* MKT_ATTR_BIT_CHANNEL */
+        name = mkt_channel_name(ctx->channel);
+        *v = mkt_val_string(name, ngx_strlen(name));
+        return NGX_OK;
+    }
+}

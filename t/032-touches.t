@@ -1,0 +1,156 @@
+# Where visitors come from, through nginx: a multi-visit journey
+# (xiaohongshu note -> direct return -> baidu cpc -> purchase) with the
+# first/last touch cookies and variables at each step; channel codes and
+# click ids; touch attributes in experiment conditions; bad input; GPC and
+# bots leave no touch cookie.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use Mkt::Test;
+
+my $SECRET = 'touch-secret-0123456789abcdef';
+
+my $exp = encode_json({
+    channels => { param => 'ch',
+                  codes => { xhs01 => { source => 'xiaohongshu',
+                                        medium => 'social',
+                                        campaign => 'w47-note' } } },
+    referrers => { same_site => ['example.com'] },
+    experiments => [
+        { key => 'from-xhs', variations => ['c', 't'], weights => [0, 1],
+          condition => { 'ft.source' => 'xiaohongshu' } },
+        { key => 'paid', variations => ['c', 't'], weights => [0, 1],
+          condition => { channel => 'paid_search',
+                         'utm.campaign' => { '$exists' => 1 } } },
+    ],
+});
+
+my $ngx = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/exp.json;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name www.example.com;
+        mkt on;
+
+        location / {
+            add_header X-Utm "\$mkt_utm_source|\$mkt_utm_medium|\$mkt_utm_campaign|\$mkt_utm_term|\$mkt_utm_content" always;
+            add_header X-Click \$mkt_click_id always;
+            add_header X-Ft "\$mkt_ft_source|\$mkt_ft_medium|\$mkt_ft_campaign" always;
+            add_header X-Lt "\$mkt_lt_source|\$mkt_lt_medium|\$mkt_lt_campaign" always;
+            add_header X-Channel \$mkt_channel always;
+            add_header X-Xhs \$mkt_exp_from_xhs always;
+            add_header X-Paid \$mkt_exp_paid always;
+            return 200 "ok\\n";
+        }
+
+        location = /status {
+            mkt off;
+            mkt_status;
+        }
+    }
+EOF
+
+sub visit {
+    my ($jar, $path, %h) = @_;
+    return request(GET => $path, jar => $jar,
+                   headers => { Host => 'www.example.com', %h });
+}
+
+# the cookies a response sets, but the sticky-bucket one (experiments)
+sub sets {
+    my ($res) = @_;
+    return join ',', sort grep { $_ ne '_mkt_sb' }
+        map { $_->{name} } @{ $res->{set_cookies} };
+}
+
+# 1. a Xiaohongshu note links to the shop (no campaign tags)
+my $jar = new_jar();
+my $r = visit($jar, '/landing/',
+              Referer => 'https://www.xiaohongshu.com/explore/64f0c1');
+is(sets($r), '_mkt,_mkt_ft,_mkt_lt', 'first visit: ft and lt set');
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|', 'first touch: xiaohongshu');
+is($r->{headers}{'x-lt'}, 'xiaohongshu|social|', 'last touch: the same');
+is($r->{headers}{'x-channel'}, 'organic_social', 'channel organic_social');
+is($r->{headers}{'x-utm'}, '||||', 'no utm on this request');
+is($r->{headers}{'x-xhs'}, 't', 'ft.source in a condition');
+my $ft = $jar->cookie('_mkt_ft');
+like($ft, qr/^t1\.[0-9a-z]+\.[a-p]\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}$/,
+     'a signed touch cookie');
+
+# 2. days later, typed in: a direct visit changes nothing
+$r = visit($jar, '/');
+is(sets($r), '', 'direct return: no cookie written');
+is($r->{headers}{'x-lt'}, 'xiaohongshu|social|', 'last touch kept');
+is($r->{headers}{'x-channel'}, 'organic_social',
+   'the visit keeps the last touch channel');
+
+# 3. a Baidu ad
+$r = visit($jar, '/landing/?utm_source=baidu&utm_medium=cpc'
+           . '&utm_campaign=w47&utm_term=%E5%A5%B6%E7%B2%89+%E6%8E%A8%E8%8D%90'
+           . '&utm_content=a%2Bb',
+           Referer => 'https://www.baidu.com/baidu.php?url=x');
+is(sets($r), '_mkt_lt', 'a new touch replaces only the last touch');
+is($r->{headers}{'x-utm'}, "baidu|cpc|w47|\x{e5}\x{a5}\x{b6}\x{e7}\x{b2}"
+   . "\x{89} \x{e6}\x{8e}\x{a8}\x{e8}\x{8d}\x{90}|a+b",
+   'utm values percent-decoded, "+" a space, %2B a plus');
+is($r->{headers}{'x-lt'}, 'baidu|cpc|w47', 'last touch: baidu cpc');
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|', 'first touch unchanged');
+is($r->{headers}{'x-channel'}, 'paid_search', 'channel paid_search');
+is($r->{headers}{'x-paid'}, 't', 'channel and utm.campaign in a condition');
+is($jar->cookie('_mkt_ft'), $ft, 'the first touch cookie untouched');
+
+# 4. the purchase: an internal page view
+$r = visit($jar, '/checkout/done',
+           Referer => 'https://www.example.com/cart');
+is(sets($r), '', 'same-site referrer: not a touch');
+is($r->{headers}{'x-lt'}, 'baidu|cpc|w47', 'attributed to the baidu touch');
+is($r->{headers}{'x-channel'}, 'paid_search', 'in the paid_search visit');
+$r = visit($jar, '/checkout/done', Referer => 'https://shop.example.com/x');
+is(sets($r), '', 'a listed same_site host: not a touch either');
+
+# --- channel codes and click ids ---------------------------------------------------
+$jar = new_jar();
+$r = visit($jar, '/?ch=xhs01');
+is($r->{headers}{'x-lt'}, 'xiaohongshu|social|w47-note', 'a channel code');
+is($r->{headers}{'x-channel'}, 'organic_social', 'its channel');
+$r = visit($jar, '/?gclid=Cj0KCQiA&gclid=second');
+is($r->{headers}{'x-click'}, 'Cj0KCQiA', 'the first click id wins');
+is($r->{headers}{'x-lt'}, 'google|cpc|', 'a gclid is a google ad click');
+is($r->{headers}{'x-channel'}, 'paid_search', 'paid_search');
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|w47-note', 'ft kept');
+
+# --- bad input ---------------------------------------------------------------------
+$r = visit(new_jar(), '/?utm_source=%FF%FEbad%00%01x&utm_medium='
+           . ('m' x 5000) . '&utm_campaign=%zz%4');
+is($r->{status}, 200, 'garbage in the query: served');
+is($r->{headers}{'x-utm'} =~ /^\x{ef}\x{bf}\x{bd}\x{ef}\x{bf}\x{bd}badx\|m{128}\|%zz%4\|\|$/
+   ? 1 : 0, 1, 'invalid UTF-8 replaced, controls dropped, capped at 128')
+    or diag $r->{headers}{'x-utm'};
+$r = visit(new_jar(), '/', Referer => "http://\x{ff}\x{fe}/" . ('a' x 6000));
+is($r->{status}, 200, 'a garbage referrer: served');
+is($r->{headers}{'x-channel'}, 'direct', 'and no touch from it');
+
+my $forged = $jar->cookie('_mkt_lt');
+substr($forged, -3) = 'AAA';
+my $jar2 = new_jar();
+$jar2->set('_mkt_lt', $forged);
+$r = visit($jar2, '/');
+is($r->{headers}{'x-lt'}, '||', 'a forged last touch is ignored');
+is($r->{headers}{'x-channel'}, 'direct', 'and the visit is direct');
+
+# --- no tracking, bots -----------------------------------------------------------------
+$r = visit(new_jar(), '/?utm_source=weibo&utm_medium=social',
+           'Sec-GPC' => '1');
+is(sets($r), '', 'GPC: no touch cookie');
+is($r->{headers}{'x-utm'}, 'weibo|social|||', 'but the campaign variables');
+$r = visit(new_jar(), '/?utm_source=weibo',
+           'User-Agent' => 'Mozilla/5.0 (compatible; bingbot/2.0)');
+is(sets($r), '', 'a bot: no cookie');
+
+my $s = decode_json(request(GET => '/status')->{body});
+cmp_ok($s->{touches}, '>=', 7, "touches counted ($s->{touches})");
+
+finish();
