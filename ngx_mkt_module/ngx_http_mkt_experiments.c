@@ -3,6 +3,8 @@
  * $mkt_exp_KEY, $mkt_experiments and $mkt_cache_key variables. */
 
 #include "ngx_http_mkt_module.h"
+
+#include "condition_regex.h"
 #include "text.h"
 #include "useragent.h"
 
@@ -620,6 +622,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_config_t              *cfg;
     mkt_request_t              req;
     mkt_force_t                forced[MKT_FORCE_MAX];
+    unsigned long              limit_hits;
     const mkt_experiment_t    *e;
     ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
     ngx_http_mkt_main_conf_t  *mcf;
@@ -656,6 +659,8 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     req.forced = forced;
     req.nforced = ngx_http_mkt_forced(r, cfg, forced);
 
+    limit_hits = mkt_cond_regex_limit_hits();
+
     n = mkt_experiments_eval(cfg, &req, ngx_http_mkt_scratch);
 
     ctx->results = ngx_palloc(r->pool, (n ? n : 1) * sizeof(mkt_exp_result_t));
@@ -677,6 +682,10 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_slots_choose(cfg, &attrs,
                      ctx->no_tracking || mkt_holdout_contains(cfg, &attrs),
                      ctx->results, n, ctx->slots);
+
+    if (mkt_cond_regex_limit_hits() != limit_hits) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);
+    }
 
     for (i = 0; i < n; i++) {
         if (ctx->results[i].exposure) {

@@ -61,6 +61,8 @@
     X(redis_circuit_open, "Times the circuit breaker opened")              \
     X(redis_bad_replies, "Replies of an unexpected type")                   \
     X(aliases_written, "mkt:alias:VID writes")                              \
+    X(regex_limit_hits, "Requests where a $regex or match.path gave up at "  \
+      "its match limit (counted as no match)")                              \
     X(touches, "Requests that are a touch: campaign parameters, a click "   \
       "id, a channel code or an external referrer")                         \
     X(no_tracking, "Requests not tracked: GPC, DNT or consent "             \

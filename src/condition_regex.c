@@ -652,6 +652,17 @@ no_memory:
 }
 
 
+/* per process, as the compiled regexes are */
+static unsigned long  limit_hits;
+
+
+unsigned long
+mkt_cond_regex_limit_hits(void)
+{
+    return limit_hits;
+}
+
+
 int
 mkt_cond_regex_match(const mkt_cond_regex_t *re, const char *s, size_t len)
 {
@@ -659,6 +670,12 @@ mkt_cond_regex_match(const mkt_cond_regex_t *re, const char *s, size_t len)
 
     rc = pcre2_match(re->code, (PCRE2_SPTR) (len ? s : ""), len, 0, 0,
                      re->md, re->mctx);
+
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
+        || rc == PCRE2_ERROR_HEAPLIMIT)
+    {
+        limit_hits++;
+    }
 
     /* 0 means a match with more groups than the match data holds */
     return rc >= 0;

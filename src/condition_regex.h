@@ -32,6 +32,13 @@ mkt_cond_regex_status_e mkt_cond_regex_compile(const char *pattern,
     size_t len, int caseless, mkt_cond_regex_t **re, char *err,
     size_t err_len);
 
+/*
+ * Matches that ran into the match, depth or heap limit (and so did not
+ * match) since the process started: a pattern too slow for some subjects,
+ * which the compile-time check did not catch.  For mkt_status.
+ */
+unsigned long mkt_cond_regex_limit_hits(void);
+
 /* 1 when the pattern matches somewhere in s; 0 when not, when s is not
  * valid UTF-8, or when matching hit a limit.  Not reentrant: one match at
  * a time per compiled pattern. */

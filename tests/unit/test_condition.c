@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "condition.h"
+#include "condition_regex.h"
 #include "value.h"
 
 #define GROUPS  "{'beta': [1, '2', 'vip'], 'odd': 'x'}"
@@ -466,6 +467,33 @@ test_regex_matches_string_of_attribute(void **state)
 }
 
 
+/* A polynomial pattern the compile-time check lets through stops at the
+ * match limit, does not match, and is counted. */
+static void
+test_regex_match_limit_is_counted(void **state)
+{
+    char               subject[4096];
+    unsigned long      before;
+    mkt_cond_regex_t  *re;
+    char               err[256];
+    const char         pattern[] = "^/(.*a){8}[bc]$";
+
+    assert_int_equal(mkt_cond_regex_compile(pattern, sizeof(pattern) - 1, 0,
+                                            &re, err, sizeof(err)),
+                     MKT_COND_REGEX_OK);
+    memset(subject, 'a', sizeof(subject));
+    subject[0] = '/';
+    subject[sizeof(subject) - 1] = 'x';
+
+    before = mkt_cond_regex_limit_hits();
+    assert_false(mkt_cond_regex_match(re, subject, sizeof(subject)));
+    assert_int_equal(mkt_cond_regex_limit_hits(), before + 1);
+    assert_true(mkt_cond_regex_match(re, "/aaaaaaaab", 10));
+    assert_int_equal(mkt_cond_regex_limit_hits(), before + 1);
+    mkt_cond_regex_free(re);
+}
+
+
 static void
 test_regex_dollar_is_end_of_subject_only(void **state)
 {
@@ -888,6 +916,7 @@ main(void)
         cmocka_unit_test(test_not_negates_a_condition_value),
         cmocka_unit_test(test_type_names_each_kind),
         cmocka_unit_test(test_regex_matches_string_of_attribute),
+        cmocka_unit_test(test_regex_match_limit_is_counted),
         cmocka_unit_test(test_regex_dollar_is_end_of_subject_only),
         cmocka_unit_test(test_version_padding_orders_prerelease_before_release),
         cmocka_unit_test(test_version_ignores_v_prefix_and_build),
