@@ -350,9 +350,15 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
 }
 
 
+/*
+ * The index offers candidates in no particular order; marking them in a
+ * bitmap of the experiments and reading it back puts them in config order
+ * in O(candidates + experiments / 64), without allocating.
+ */
+#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
+
 typedef struct {
-    mkt_exp_result_t  *out;
-    size_t             n;
+    uint64_t  bits[GATHER_WORDS];
 } gather_t;
 
 
@@ -361,48 +367,39 @@ gather(void *data, uint32_t i)
 {
     gather_t  *g = data;
 
-    g->out[g->n++].exp = i;
+    g->bits[i / 64] |= (uint64_t) 1 << (i % 64);
 }
 
 
-/* Heapsort of the gathered indices (only .exp is set yet): in place and
- * allocation-free, where glibc's qsort() may malloc a merge buffer. */
-static void
-sift_down(mkt_exp_result_t *a, size_t root, size_t n)
+static unsigned
+lowest_bit(uint64_t b)
 {
-    size_t    child;
-    uint32_t  t;
+#if defined(__GNUC__)
+    return (unsigned) __builtin_ctzll(b);
+#else
+    unsigned  n;
 
-    while ((child = 2 * root + 1) < n) {
-        if (child + 1 < n && a[child + 1].exp > a[child].exp) {
-            child++;
-        }
-        if (a[root].exp >= a[child].exp) {
-            return;
-        }
-        t = a[root].exp;
-        a[root].exp = a[child].exp;
-        a[child].exp = t;
-        root = child;
+    for (n = 0; !(b & 1); n++) {
+        b >>= 1;
     }
+    return n;
+#endif
 }
 
 
-static void
-sort_by_exp(mkt_exp_result_t *a, size_t n)
+static size_t
+gathered(const gather_t *g, size_t words, mkt_exp_result_t *out)
 {
-    size_t    i;
-    uint32_t  t;
+    size_t    w, n;
+    uint64_t  b;
 
-    for (i = n / 2; i > 0; i--) {
-        sift_down(a, i - 1, n);
+    n = 0;
+    for (w = 0; w < words; w++) {
+        for (b = g->bits[w]; b != 0; b &= b - 1) {
+            out[n++].exp = (uint32_t) (w * 64 + lowest_bit(b));
+        }
     }
-    for (i = n; i > 1; i--) {
-        t = a[0].exp;
-        a[0].exp = a[i - 1].exp;
-        a[i - 1].exp = t;
-        sift_down(a, 0, i - 1);
-    }
+    return n;
 }
 
 
@@ -411,30 +408,30 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     mkt_exp_result_t *out)
 {
     int       holdout;
-    size_t    i;
+    size_t    i, n, words;
     gather_t  g;
-
-    g.out = out;
-    g.n = 0;
 
     if (req->all) {
         for (i = 0; i < cfg->nexps; i++) {
             out[i].exp = (uint32_t) i;
         }
-        g.n = cfg->nexps;
+        n = cfg->nexps;
 
     } else {
+        /* the loader keeps nexps <= MKT_CONFIG_EXPERIMENTS_MAX */
+        words = (cfg->nexps + 63) / 64;
+        memset(g.bits, 0, words * sizeof(uint64_t));
         mkt_config_candidates(cfg, req->host, req->host_len, req->path,
                               req->path_len, gather, &g);
-        sort_by_exp(out, g.n);
+        n = gathered(&g, words, out);
     }
 
     holdout = -1;
-    for (i = 0; i < g.n; i++) {
+    for (i = 0; i < n; i++) {
         eval_one(cfg, req, out[i].exp, &holdout, &out[i]);
     }
 
-    return g.n;
+    return n;
 }
 
 
