@@ -270,9 +270,53 @@ host_matches(const mkt_experiment_t *e, const char *host, size_t len)
 }
 
 
+/*
+ * match.path.  Most are "^" and a literal ("^/landing/"): the literal is
+ * the whole pattern exactly when it is one byte shorter, and then
+ * comparing bytes decides as PCRE2 would for a path that is valid UTF-8
+ * (an invalid one matches no pattern): for an ASCII path.
+ */
+static int
+path_matches(const mkt_experiment_t *e, const char *path, size_t len,
+    int ascii)
+{
+    if (e->path_re != NULL && ascii
+        && e->path_regex.len == e->path_prefix.len + 1)
+    {
+        return len >= e->path_prefix.len
+               && memcmp(path, e->path_prefix.data, e->path_prefix.len)
+                  == 0;
+    }
+    return mkt_cfg_path_matches(e, path, len);
+}
+
+
+static int
+is_ascii(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/* What every experiment of one request shares, computed once. */
+typedef struct {
+    const char  *path;
+    size_t       path_len;
+    int          ascii;         /* the path is ASCII */
+    int          holdout;       /* -1: not known yet */
+} shared_t;
+
+
 static void
 eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
-    int *holdout, mkt_exp_result_t *r)
+    shared_t *sh, mkt_exp_result_t *r)
 {
     size_t                   k;
     const mkt_experiment_t  *e = &cfg->exps[i];
@@ -286,9 +330,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         r->reason = MKT_REASON_HOST_MISMATCH;
         return;
     }
-    if (!mkt_cfg_path_matches(e, req->path ? req->path : "",
-                              req->path ? req->path_len : 0))
-    {
+    if (!path_matches(e, sh->path, sh->path_len, sh->ascii)) {
         r->reason = MKT_REASON_PATH_MISMATCH;
         return;
     }
@@ -322,8 +364,8 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         }
     }
 
-    if (*holdout < 0) {
-        *holdout = mkt_holdout_contains(cfg, req->attributes);
+    if (sh->holdout < 0) {
+        sh->holdout = mkt_holdout_contains(cfg, req->attributes);
     }
 
     if (e->status == MKT_EXP_STOPPED) {
@@ -332,7 +374,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
             && !mkt_cond_eval(e->condition, req->attributes))
         {
             r->reason = MKT_REASON_CONDITION_FALSE;
-        } else if (*holdout) {
+        } else if (sh->holdout) {
             r->reason = MKT_REASON_HOLDOUT;
         } else {
             r->variation = e->winner;
@@ -341,7 +383,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    if (*holdout) {
+    if (sh->holdout) {
         r->reason = MKT_REASON_HOLDOUT;
         return;
     }
@@ -407,8 +449,8 @@ size_t
 mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     mkt_exp_result_t *out)
 {
-    int       holdout;
     size_t    i, n, words;
+    shared_t  sh;
     gather_t  g;
 
     if (req->all) {
@@ -426,9 +468,13 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
         n = gathered(&g, words, out);
     }
 
-    holdout = -1;
+    sh.path = req->path ? req->path : "";
+    sh.path_len = req->path ? req->path_len : 0;
+    sh.ascii = is_ascii(sh.path, sh.path_len);
+    sh.holdout = -1;
+
     for (i = 0; i < n; i++) {
-        eval_one(cfg, req, out[i].exp, &holdout, &out[i]);
+        eval_one(cfg, req, out[i].exp, &sh, &out[i]);
     }
 
     return n;

@@ -251,6 +251,72 @@ test_host_and_path_must_match(void **state)
 }
 
 
+/* The reason of a one-experiment config for a path; the request path
+ * (through the index) agrees with deciding every experiment. */
+static mkt_reason_e
+path_reason(const mkt_config_t *cfg, const char *path, size_t len)
+{
+    size_t            n;
+    attrs_t           a;
+    mkt_reason_e      reason;
+    mkt_request_t     r;
+    mkt_exp_result_t  res[1];
+
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.path = path;
+    r.path_len = len;
+    r.now = NOW;
+    r.all = 1;
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    reason = res[0].reason;
+
+    r.all = 0;
+    n = mkt_experiments_eval(cfg, &r, res);
+    assert_int_equal(n ? res[0].reason : MKT_REASON_PATH_MISMATCH, reason);
+    return reason;
+}
+
+
+static void
+test_literal_match_path_decides_as_its_regex(void **state)
+{
+    mkt_config_t  *cfg;
+
+    /* "^" and a literal: compared as bytes, with the regex's answers */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/landing/\"}"));
+    assert_int_equal(path_reason(cfg, S("/landing/")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/landing/a?b")),
+                     MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/landing")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/Landing/")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/x\n/landing/")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/landing/\xc3\xa9")),
+                     MKT_REASON_ASSIGNED);
+    /* PCRE2 matches no path that is not UTF-8 */
+    assert_int_equal(path_reason(cfg, S("/landing/\xff")),
+                     MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    cfg = config(ONE(", \"match\": {\"path\": \"^/\u00e9t\u00e9/\"}"));
+    assert_int_equal(path_reason(cfg, S("/\xc3\xa9t\xc3\xa9/a")),
+                     MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/\xc3\xa9t\xc3\xa9")),
+                     MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    /* more than a literal: the regex decides */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/a\\\\.b$\"}"));
+    assert_int_equal(path_reason(cfg, S("/a.b")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/a.b/")), MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/axb")), MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+}
+
+
 static void
 test_condition_false_is_out(void **state)
 {
@@ -929,6 +995,7 @@ main(void)
         cmocka_unit_test(test_schedule_start_is_inclusive),
         cmocka_unit_test(test_schedule_end_is_exclusive),
         cmocka_unit_test(test_host_and_path_must_match),
+        cmocka_unit_test(test_literal_match_path_decides_as_its_regex),
         cmocka_unit_test(test_condition_false_is_out),
         cmocka_unit_test(test_holdout_excludes_from_every_experiment),
         cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),
