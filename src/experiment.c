@@ -125,9 +125,15 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 }
 
 
-int
-mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
-    mkt_sticky_t *sticky, mkt_exp_result_t *r)
+/*
+ * mkt_experiment_run().  Without bucket, a visitor kept by the sticky
+ * cookie is not hashed: GrowthBook hashes then only to report the
+ * result's bucket, which the request path never reads, and the hash is
+ * most of the cost of a decision.  mkt explain (req->all) still gets it.
+ */
+static int
+run(const mkt_experiment_t *e, const mkt_val_t *attrs, mkt_sticky_t *sticky,
+    mkt_exp_result_t *r, int bucket)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -190,9 +196,15 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
         return out(r, MKT_REASON_CONDITION_FALSE);
     }
 
-    n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
-    if (n < 0) {
-        return out(r, MKT_REASON_HASH_VERSION);
+    /* (a version mkt_hash() refuses is still reported as such) */
+    if (found && !bucket && (e->hash_version == 1 || e->hash_version == 2)) {
+        n = -1;                         /* not hashed */
+
+    } else {
+        n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+        if (n < 0) {
+            return out(r, MKT_REASON_HASH_VERSION);
+        }
     }
     r->bucket = n;
 
@@ -218,6 +230,14 @@ mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
     }
 
     return assigned;
+}
+
+
+int
+mkt_experiment_run(const mkt_experiment_t *e, const mkt_val_t *attrs,
+    mkt_sticky_t *sticky, mkt_exp_result_t *r)
+{
+    return run(e, attrs, sticky, r, 1);
 }
 
 
@@ -388,7 +408,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    (void) mkt_experiment_run(e, req->attributes, req->sticky, r);
+    (void) run(e, req->attributes, req->sticky, r, req->all);
 }
 
 

@@ -443,6 +443,43 @@ test_dotted_hash_attribute_reads_nested_objects(void **state)
 }
 
 
+static void
+test_sticky_visitor_is_not_hashed_on_the_request_path(void **state)
+{
+    attrs_t           a;
+    mkt_sticky_t      st;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[1];
+
+    cfg = config(ONE(""));
+    mkt_sticky_init(&st);
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.now = NOW;
+    r.sticky = &st;
+
+    /* first visit: hashed (0.969: v1) and stored */
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_ASSIGNED);
+    assert_true(res[0].bucket == 0.969);
+
+    /* returning: the stored decision, its bucket not computed */
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_STICKY);
+    assert_int_equal(res[0].variation, 1);
+    assert_true(res[0].hash_used && res[0].sticky && res[0].exposure);
+    assert_true(res[0].bucket == -1);
+
+    /* mkt explain (every experiment) still shows it */
+    r.all = 1;
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_STICKY);
+    assert_true(res[0].bucket == 0.969);
+    mkt_config_free(cfg);
+}
+
+
 /* --- forcing ------------------------------------------------------------ */
 
 static void
@@ -1004,6 +1041,7 @@ main(void)
         cmocka_unit_test(test_no_hash_attribute_is_out),
         cmocka_unit_test(test_fallback_attribute_hashes_when_the_first_is_missing),
         cmocka_unit_test(test_dotted_hash_attribute_reads_nested_objects),
+        cmocka_unit_test(test_sticky_visitor_is_not_hashed_on_the_request_path),
         cmocka_unit_test(test_forced_variation_wins_without_exposure_or_sticky),
         cmocka_unit_test(test_forcing_previews_a_draft_but_not_off_its_pages),
         cmocka_unit_test(test_force_parse_reads_names_indexes_and_encoded_separators),
