@@ -260,8 +260,44 @@ mkt_holdout_contains(const mkt_config_t *cfg, const mkt_val_t *attrs)
 }
 
 
+/* What every experiment of one request shares, computed once. */
+typedef struct {
+    const char  *host;          /* lowercased into host_lc when it fits */
+    size_t       host_len;
+    int          host_lowered;
+    const char  *path;
+    size_t       path_len;
+    int          ascii;         /* the path is ASCII */
+    int          holdout;       /* -1: not known yet */
+    char         host_lc[256];  /* match.host takes 253 bytes */
+} shared_t;
+
+
+static void
+shared_host(shared_t *sh, const char *host, size_t len)
+{
+    size_t  i;
+    char    c;
+
+    sh->host = host;
+    sh->host_len = len;
+    sh->host_lowered = 0;
+
+    if (host == NULL || len > sizeof(sh->host_lc)) {
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        c = host[i];
+        sh->host_lc[i] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
+    }
+    sh->host = sh->host_lc;
+    sh->host_lowered = 1;
+}
+
+
 static int
-host_matches(const mkt_experiment_t *e, const char *host, size_t len)
+host_matches_any_case(const mkt_experiment_t *e, const char *host,
+    size_t len)
 {
     size_t  i, k;
     char    c;
@@ -283,6 +319,29 @@ host_matches(const mkt_experiment_t *e, const char *host, size_t len)
             }
         }
         if (k == len) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/* match.host, stored lowercased */
+static int
+host_matches(const mkt_experiment_t *e, const shared_t *sh)
+{
+    size_t  i;
+
+    if (e->nhosts == 0) {
+        return 1;
+    }
+    if (!sh->host_lowered) {
+        return host_matches_any_case(e, sh->host, sh->host_len);
+    }
+    for (i = 0; i < e->nhosts; i++) {
+        if (e->hosts[i].len == sh->host_len
+            && memcmp(e->hosts[i].data, sh->host, sh->host_len) == 0)
+        {
             return 1;
         }
     }
@@ -325,15 +384,6 @@ is_ascii(const char *s, size_t len)
 }
 
 
-/* What every experiment of one request shares, computed once. */
-typedef struct {
-    const char  *path;
-    size_t       path_len;
-    int          ascii;         /* the path is ASCII */
-    int          holdout;       /* -1: not known yet */
-} shared_t;
-
-
 static void
 eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     shared_t *sh, mkt_exp_result_t *r)
@@ -346,7 +396,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     r->variation = -1;
     r->bucket = -1;
 
-    if (!host_matches(e, req->host, req->host_len)) {
+    if (!host_matches(e, sh)) {
         r->reason = MKT_REASON_HOST_MISMATCH;
         return;
     }
@@ -488,6 +538,7 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
         n = gathered(&g, words, out);
     }
 
+    shared_host(&sh, req->host, req->host_len);
     sh.path = req->path ? req->path : "";
     sh.path_len = req->path ? req->path_len : 0;
     sh.ascii = is_ascii(sh.path, sh.path_len);

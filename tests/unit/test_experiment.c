@@ -229,6 +229,7 @@ test_schedule_end_is_exclusive(void **state)
 static void
 test_host_and_path_must_match(void **state)
 {
+    char              long_host[300];
     attrs_t           a;
     req_t             q;
     mkt_config_t     *cfg;
@@ -243,6 +244,10 @@ test_host_and_path_must_match(void **state)
     q.host = "WWW.EXAMPLE.COM";
     assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_ASSIGNED);
     q.host = "shop.example.com";
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_HOST_MISMATCH);
+    memset(long_host, 'W', sizeof(long_host) - 1);
+    long_host[sizeof(long_host) - 1] = '\0';
+    q.host = long_host;
     assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_HOST_MISMATCH);
     q.host = NULL;
     q.path = "/shop";
