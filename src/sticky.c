@@ -44,19 +44,29 @@ slot_of(uint32_t id)
 }
 
 
+/* Entry i into the id table (its id is not there yet). */
+static void
+table_add(mkt_sticky_t *st, size_t i)
+{
+    size_t  s;
+
+    for (s = slot_of(st->e[i].id); st->table[s] != 0;
+         s = (s + 1) & (MKT_STICKY_TABLE - 1))
+    {
+        /* void */
+    }
+    st->table[s] = (uint16_t) (i + 1);
+}
+
+
 static void
 rebuild(mkt_sticky_t *st)
 {
-    size_t  i, s;
+    size_t  i;
 
     memset(st->table, 0, sizeof(st->table));
     for (i = 0; i < st->n; i++) {
-        for (s = slot_of(st->e[i].id); st->table[s] != 0;
-             s = (s + 1) & (MKT_STICKY_TABLE - 1))
-        {
-            /* void */
-        }
-        st->table[s] = (uint16_t) (i + 1);
+        table_add(st, i);
     }
 }
 
@@ -289,6 +299,7 @@ void
 mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
     unsigned variation)
 {
+    int                        moved;
     size_t                     i;
     const mkt_sticky_entry_t  *old;
     mkt_sticky_entry_t        *e;
@@ -300,6 +311,7 @@ mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
     }
 
     old = mkt_sticky_find(st, id);
+    moved = 1;
 
     if (old != NULL) {
         if (old->bucket_version == bucket_version
@@ -314,6 +326,9 @@ mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
     } else if (st->n == MKT_STICKY_MAX) {
         memmove(&st->e[0], &st->e[1], (st->n - 1) * sizeof(st->e[0]));
         st->n--;
+
+    } else {
+        moved = 0;
     }
 
     e = &st->e[st->n++];
@@ -322,7 +337,15 @@ mkt_sticky_set(mkt_sticky_t *st, uint32_t id, uint32_t bucket_version,
     e->variation = (uint8_t) variation;
     e->day = 0;
     st->changed = 1;
-    rebuild(st);
+
+    /* entries that moved down take other indexes: rebuild the table;
+     * a new one at the end is one more slot (a new visitor's first
+     * request stores every decision: not O(n) each) */
+    if (moved) {
+        rebuild(st);
+    } else {
+        table_add(st, st->n - 1);
+    }
 }
 
 
