@@ -521,6 +521,21 @@ ngx_http_mkt_sticky_found(void *data, const char *val, size_t len)
 }
 
 
+/* ngx_http_mkt_count() by n: one atomic operation for many assignments */
+static void
+ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
+    ngx_uint_t n)
+{
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    sh = mcf->status_zone->data;
+
+    (void) ngx_atomic_fetch_add(&sh->counter[c], (ngx_atomic_int_t) n);
+}
+
+
 static size_t
 ngx_http_mkt_forced(ngx_http_request_t *r, mkt_config_t *cfg,
     mkt_force_t *forced)
@@ -558,7 +573,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
     u_char                    *p;
     size_t                     n, i, len;
-    ngx_uint_t                 had_sticky;
+    ngx_uint_t                 had_sticky, exposures;
     mkt_val_t                  attrs;
     mkt_config_t              *cfg;
     mkt_request_t              req;
@@ -607,24 +622,16 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
                n * sizeof(mkt_exp_result_t));
     ctx->nresults = n;
 
+    /* one atomic add to the shared counter, not one per assignment */
+    exposures = 0;
     for (i = 0; i < n; i++) {
-        if (ctx->results[i].exposure) {
-            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_assignments);
-        }
+        exposures += ctx->results[i].exposure;
+    }
+    if (exposures) {
+        ngx_http_mkt_count_n(r, NGX_HTTP_MKT_C_assignments, exposures);
     }
 
-    len = mkt_config_experiments_str_max(cfg);
-    p = ngx_pnalloc(r->pool, len + MKT_CACHE_KEY_LEN);
-    if (p == NULL) {
-        return;
-    }
-
-    ctx->experiments.data = p;
-    ctx->experiments.len = mkt_experiments_format(cfg, ctx->results, n,
-                                                  (char *) p, len);
-    ctx->cache_key.data = p + len;
-    ctx->cache_key.len = mkt_experiments_cache_key(cfg, ctx->results, n,
-                                                   (char *) p + len);
+    /* $mkt_experiments and $mkt_cache_key are made when read */
 
     if (!ngx_http_mkt_sticky.changed || req.sticky == NULL) {
         return;
@@ -699,12 +706,20 @@ ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
+/*
+ * $mkt_experiments and $mkt_cache_key, made from the decisions when first
+ * read (data != NULL once made): with many experiments they cost more
+ * than the page when nothing reads them.
+ */
 static ngx_int_t
 ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t           *s;
-    ngx_http_mkt_ctx_t  *ctx;
+    size_t                     len;
+    ngx_str_t                 *s;
+    mkt_config_t              *cfg;
+    ngx_http_mkt_ctx_t        *ctx;
+    ngx_http_mkt_main_conf_t  *mcf;
 
     ctx = ngx_http_mkt_var_ctx(r);
 
@@ -715,6 +730,29 @@ ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
 
     s = (data == NGX_HTTP_MKT_VAR_EXPERIMENTS) ? &ctx->experiments
                                                 : &ctx->cache_key;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    cfg = mcf->config;
+
+    if (s->data == NULL && ctx->results != NULL && cfg != NULL) {
+        len = (data == NGX_HTTP_MKT_VAR_EXPERIMENTS)
+              ? mkt_config_experiments_str_max(cfg) : MKT_CACHE_KEY_LEN;
+
+        s->data = ngx_pnalloc(r->pool, len + 1);
+        if (s->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (data == NGX_HTTP_MKT_VAR_EXPERIMENTS) {
+            s->len = mkt_experiments_format(cfg, ctx->results,
+                                            ctx->nresults, (char *) s->data,
+                                            len);
+        } else {
+            s->len = mkt_experiments_cache_key(cfg, ctx->results,
+                                               ctx->nresults,
+                                               (char *) s->data);
+        }
+    }
 
     ngx_http_mkt_var_set(v, s->len ? s->data : (u_char *) "", s->len);
     return NGX_OK;
