@@ -223,14 +223,14 @@ assigned(const mkt_exp_result_t *res, size_t n)
 
 static void
 report_eval(eval_t *w, const char *visitor, op_pt op, size_t decided,
-    size_t in)
+    double in)
 {
     double  r;
 
     r = rate(op, w);
-    printf("| %zu (%zu apply) | %s | %zu | %.0f | %.0f | %.2f |\n",
+    printf("| %zu (%zu apply) | %s | %.1f | %.0f | %.0f | %.2f |\n",
            mkt_config_experiment_count(w->cfg), decided, visitor, in, r,
-           r * (double) in, 1e6 / r);
+           r * in, 1e6 / r);
 }
 
 
@@ -277,7 +277,7 @@ load(const char *path)
 static void
 bench_experiments(const char *path, mkt_sticky_t *keep)
 {
-    size_t   n, in;
+    size_t   n, i, in, all;
     eval_t  *w;
 
     w = calloc(1, sizeof(*w));
@@ -297,18 +297,23 @@ bench_experiments(const char *path, mkt_sticky_t *keep)
     w->req.now = NOW;
     w->req.sticky = &w->sticky;
 
-    /* what visitor 0 gets: sizes the rows, and its sticky state */
-    w->req.attributes = &w->attrs[0].obj;
-    mkt_sticky_init(&w->sticky);
-    n = mkt_experiments_eval(w->cfg, &w->req, w->out);
+    /* variations the new visitors get, on average */
+    for (all = 0, i = IDS; i > 0; i--) {
+        w->req.attributes = &w->attrs[i - 1].obj;
+        mkt_sticky_init(&w->sticky);
+        n = mkt_experiments_eval(w->cfg, &w->req, w->out);
+        all += assigned(w->out, n);
+    }
+
+    /* the returning one is visitor 0, evaluated last: its sticky state */
     in = assigned(w->out, n);
     w->sticky.changed = 0;
     if (keep != NULL) {
         memcpy(keep, &w->sticky, sizeof(*keep));
     }
 
-    report_eval(w, "returning", op_eval_returning, n, in);
-    report_eval(w, "new", op_eval_new, n, in);
+    report_eval(w, "returning", op_eval_returning, n, (double) in);
+    report_eval(w, "new", op_eval_new, n, (double) all / IDS);
 
     free(w->out);
     mkt_config_free(w->cfg);
