@@ -64,7 +64,8 @@ UNIT_BIN      := $(UNIT_C:tests/unit/%.c=$(BUILD)/plain/tests/%)
 ASAN_UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
 .PHONY: all deps module lib cli test unit integration asan asan-unit \
-	asan-integration fuzz fuzz-regress demo bench clean distclean
+	asan-integration fuzz fuzz-regress demo bench bench-engine clean \
+	distclean
 
 all: module lib cli
 
@@ -202,8 +203,20 @@ asan-integration: asan-build
 demo: all
 	conf.d/demo.sh $(CURDIR)/$(MODULE)
 
-bench: module
+# the engine first, on its own: the module builds before either runs
+BENCH_ENGINE := $(BUILD)/plain/bench/engine
+
+$(BENCH_ENGINE): $(wildcard tests/bench/engine/*.c) $(LIBMKT) \
+		$(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(MKT_CFLAGS) -o $@ $(filter %.c,$^) $(LIBMKT) $(DEPS_LIBS)
+
+bench: module $(BENCH_ENGINE)
+	tests/bench/engine/run.sh $(CURDIR)/$(BENCH_ENGINE)
 	tests/bench/run.sh
+
+bench-engine: deps $(BENCH_ENGINE)
+	tests/bench/engine/run.sh $(CURDIR)/$(BENCH_ENGINE)
 
 clean:
 	rm -rf $(BUILD) $(OBJS)

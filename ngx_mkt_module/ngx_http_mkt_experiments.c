@@ -70,6 +70,8 @@ static ngx_int_t ngx_http_mkt_variable_exp(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mkt_variable_slot(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* The attributes a request offers conditions: one line each. */
@@ -105,11 +107,11 @@ ngx_http_variable_t  ngx_http_mkt_exp_vars[] = {
     { ngx_string("mkt_slot_"), NULL, ngx_http_mkt_variable_slot, 0,
       NGX_HTTP_VAR_PREFIX, 0 },
 
-    { ngx_string("mkt_experiments"), NULL, ngx_http_mkt_variable_str,
-      offsetof(ngx_http_mkt_ctx_t, experiments), 0, 0 },
+    { ngx_string("mkt_experiments"), NULL, ngx_http_mkt_variable_decisions,
+      0, 0, 0 },
 
-    { ngx_string("mkt_cache_key"), NULL, ngx_http_mkt_variable_str,
-      offsetof(ngx_http_mkt_ctx_t, cache_key), 0, 0 },
+    { ngx_string("mkt_cache_key"), NULL, ngx_http_mkt_variable_decisions,
+      1, 0, 0 },
 
       ngx_http_null_variable
 };
@@ -623,7 +625,6 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_request_t              req;
     mkt_force_t                forced[MKT_FORCE_MAX];
     unsigned long              limit_hits;
-    const mkt_experiment_t    *e;
     ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
     ngx_http_mkt_main_conf_t  *mcf;
 
@@ -687,34 +688,18 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);
     }
 
-    for (i = 0; i < n; i++) {
-        if (ctx->results[i].exposure) {
-            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_assignments);
-        }
-    }
-
-    /* what $mkt_experiments takes for these results, not for the config */
+    /* one atomic add to the shared counter, not one per assignment */
     len = 0;
 
     for (i = 0; i < n; i++) {
-        if (ctx->results[i].variation >= 0) {
-            e = mkt_config_experiment(cfg, ctx->results[i].exp);
-            len += e->key.len + e->variations[ctx->results[i].variation].len
-                   + 2;
-        }
+        len += ctx->results[i].exposure;
     }
 
-    p = ngx_pnalloc(r->pool, len + MKT_CACHE_KEY_LEN);
-    if (p == NULL) {
-        return;
+    if (len) {
+        ngx_http_mkt_count_n(r, NGX_HTTP_MKT_C_assignments, len);
     }
 
-    ctx->experiments.data = p;
-    ctx->experiments.len = mkt_experiments_format(cfg, ctx->results, n,
-                                                  (char *) p, len);
-    ctx->cache_key.data = p + len;
-    ctx->cache_key.len = mkt_decisions_cache_key(cfg, ctx->results, n,
-                                                 ctx->slots, (char *) p + len);
+    /* $mkt_experiments and $mkt_cache_key are made when read */
 
     if (!ngx_http_mkt_sticky.changed || req.sticky == NULL) {
         return;
@@ -823,5 +808,62 @@ ngx_http_mkt_variable_slot(ngx_http_request_t *r,
                    ->variants[ctx->slots[idx].variant];
 
     ngx_http_mkt_var_set(v, (u_char *) variant->data, variant->len);
+    return NGX_OK;
+}
+
+
+/*
+ * $mkt_experiments (data 0) and $mkt_cache_key (1), made from the
+ * decisions when first read and kept for internal redirects: with many
+ * experiments they cost more than the page when nothing reads them.
+ */
+static ngx_int_t
+ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    size_t                     i, len;
+    ngx_str_t                 *s;
+    mkt_config_t              *cfg;
+    const mkt_experiment_t    *e;
+    const mkt_exp_result_t    *res;
+    ngx_http_mkt_ctx_t        *ctx;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    cfg = mcf->config;
+    s = data ? &ctx->cache_key : &ctx->experiments;
+
+    if (s->data == NULL && cfg != NULL && ctx->slots != NULL) {
+        res = ctx->results;
+
+        /* what $mkt_experiments takes for these results */
+        len = MKT_CACHE_KEY_LEN;
+
+        for (i = 0; !data && i < ctx->nresults; i++) {
+            if (res[i].variation >= 0) {
+                e = mkt_config_experiment(cfg, res[i].exp);
+                len += e->key.len + e->variations[res[i].variation].len + 2;
+            }
+        }
+
+        s->data = ngx_pnalloc(r->pool, len);
+        if (s->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->len = data ? mkt_decisions_cache_key(cfg, res, ctx->nresults,
+                                                ctx->slots, (char *) s->data)
+                      : mkt_experiments_format(cfg, res, ctx->nresults,
+                                               (char *) s->data, len);
+    }
+
+    ngx_http_mkt_var_set(v, s->len ? s->data : (u_char *) "", s->len);
     return NGX_OK;
 }

@@ -300,6 +300,8 @@ ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 ngx_int_t ngx_http_mkt_status_init_zone(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 void ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c);
+void ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
+    ngx_uint_t n);
 void ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c);
 char *ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

@@ -76,13 +76,21 @@ ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 void
 ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c)
 {
+    ngx_http_mkt_count_n(r, c, 1);
+}
+
+
+void
+ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
+    ngx_uint_t n)
+{
     ngx_http_mkt_shctx_t      *sh;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    (void) ngx_atomic_fetch_add(&sh->counter[c], 1);
+    (void) ngx_atomic_fetch_add(&sh->counter[c], (ngx_atomic_int_t) n);
 }
 
 

@@ -161,9 +161,16 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 }
 
 
-int
-mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
-    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
+/*
+ * mkt_experiment_run().  Without bucket, a visitor kept by the sticky
+ * cookie is not hashed: GrowthBook hashes then only to report the
+ * result's bucket, which the request path never reads, and the hash is
+ * most of the cost of a decision.  mkt explain (req->all) still gets it.
+ */
+static int
+run(const mkt_config_t *cfg, const mkt_experiment_t *e,
+    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r,
+    int bucket)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -237,9 +244,15 @@ mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         return out(r, MKT_REASON_CONDITION_FALSE);
     }
 
-    n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
-    if (n < 0) {
-        return out(r, MKT_REASON_HASH_VERSION);
+    /* (a version mkt_hash() refuses is still reported as such) */
+    if (found && !bucket && (e->hash_version == 1 || e->hash_version == 2)) {
+        n = -1;                         /* not hashed */
+
+    } else {
+        n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+        if (n < 0) {
+            return out(r, MKT_REASON_HASH_VERSION);
+        }
     }
     r->bucket = n;
 
@@ -275,6 +288,14 @@ mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
 
 
 int
+mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
+    const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
+{
+    return run(cfg, e, attrs, sticky, r, 1);
+}
+
+
+int
 mkt_holdout_contains(const mkt_config_t *cfg, const mkt_val_t *attrs)
 {
     char         buf[MKT_HASH_VALUE_MAX];
@@ -293,8 +314,44 @@ mkt_holdout_contains(const mkt_config_t *cfg, const mkt_val_t *attrs)
 }
 
 
+/* What every experiment of one request shares, computed once. */
+typedef struct {
+    const char  *host;          /* lowercased into host_lc when it fits */
+    size_t       host_len;
+    int          host_lowered;
+    const char  *path;
+    size_t       path_len;
+    int          ascii;         /* the path is ASCII */
+    int          holdout;       /* -1: not known yet */
+    char         host_lc[256];  /* match.host takes 253 bytes */
+} shared_t;
+
+
+static void
+shared_host(shared_t *sh, const char *host, size_t len)
+{
+    size_t  i;
+    char    c;
+
+    sh->host = host;
+    sh->host_len = len;
+    sh->host_lowered = 0;
+
+    if (host == NULL || len > sizeof(sh->host_lc)) {
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        c = host[i];
+        sh->host_lc[i] = (c >= 'A' && c <= 'Z') ? (char) (c - 'A' + 'a') : c;
+    }
+    sh->host = sh->host_lc;
+    sh->host_lowered = 1;
+}
+
+
 static int
-host_matches(const mkt_experiment_t *e, const char *host, size_t len)
+host_matches_any_case(const mkt_experiment_t *e, const char *host,
+    size_t len)
 {
     size_t  i, k;
     char    c;
@@ -323,9 +380,67 @@ host_matches(const mkt_experiment_t *e, const char *host, size_t len)
 }
 
 
+/* match.host, stored lowercased */
+static int
+host_matches(const mkt_experiment_t *e, const shared_t *sh)
+{
+    size_t  i;
+
+    if (e->nhosts == 0) {
+        return 1;
+    }
+    if (!sh->host_lowered) {
+        return host_matches_any_case(e, sh->host, sh->host_len);
+    }
+    for (i = 0; i < e->nhosts; i++) {
+        if (e->hosts[i].len == sh->host_len
+            && memcmp(e->hosts[i].data, sh->host, sh->host_len) == 0)
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * match.path.  Most are "^" and a literal ("^/landing/"): the literal is
+ * the whole pattern exactly when it is one byte shorter, and then
+ * comparing bytes decides as PCRE2 would for a path that is valid UTF-8
+ * (an invalid one matches no pattern): for an ASCII path.
+ */
+static int
+path_matches(const mkt_experiment_t *e, const char *path, size_t len,
+    int ascii)
+{
+    if (e->path_re != NULL && ascii
+        && e->path_regex.len == e->path_prefix.len + 1)
+    {
+        return len >= e->path_prefix.len
+               && memcmp(path, e->path_prefix.data, e->path_prefix.len)
+                  == 0;
+    }
+    return mkt_cfg_path_matches(e, path, len);
+}
+
+
+static int
+is_ascii(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
 static void
 eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
-    int *holdout, mkt_exp_result_t *r)
+    shared_t *sh, mkt_exp_result_t *r)
 {
     size_t                   k;
     const mkt_experiment_t  *e = &cfg->exps[i];
@@ -335,13 +450,11 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     r->variation = -1;
     r->bucket = -1;
 
-    if (!host_matches(e, req->host, req->host_len)) {
+    if (!host_matches(e, sh)) {
         r->reason = MKT_REASON_HOST_MISMATCH;
         return;
     }
-    if (!mkt_cfg_path_matches(e, req->path ? req->path : "",
-                              req->path ? req->path_len : 0))
-    {
+    if (!path_matches(e, sh->path, sh->path_len, sh->ascii)) {
         r->reason = MKT_REASON_PATH_MISMATCH;
         return;
     }
@@ -383,8 +496,8 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    if (*holdout < 0) {
-        *holdout = mkt_holdout_contains(cfg, req->attributes);
+    if (sh->holdout < 0) {
+        sh->holdout = mkt_holdout_contains(cfg, req->attributes);
     }
 
     if (e->status == MKT_EXP_STOPPED) {
@@ -393,7 +506,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
             && !mkt_cond_eval(e->condition, req->attributes))
         {
             r->reason = MKT_REASON_CONDITION_FALSE;
-        } else if (*holdout) {
+        } else if (sh->holdout) {
             r->reason = MKT_REASON_HOLDOUT;
         } else {
             r->variation = e->winner;
@@ -402,18 +515,24 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    if (*holdout) {
+    if (sh->holdout) {
         r->reason = MKT_REASON_HOLDOUT;
         return;
     }
 
-    (void) mkt_experiment_run(cfg, e, req->attributes, req->sticky, r);
+    (void) run(cfg, e, req->attributes, req->sticky, r, req->all);
 }
 
 
+/*
+ * The index offers candidates in no particular order; marking them in a
+ * bitmap of the experiments and reading it back puts them in config order
+ * in O(candidates + experiments / 64), without allocating.
+ */
+#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
+
 typedef struct {
-    mkt_exp_result_t  *out;
-    size_t             n;
+    uint64_t  bits[GATHER_WORDS];
 } gather_t;
 
 
@@ -422,48 +541,39 @@ gather(void *data, uint32_t i)
 {
     gather_t  *g = data;
 
-    g->out[g->n++].exp = i;
+    g->bits[i / 64] |= (uint64_t) 1 << (i % 64);
 }
 
 
-/* Heapsort of the gathered indices (only .exp is set yet): in place and
- * allocation-free, where glibc's qsort() may malloc a merge buffer. */
-static void
-sift_down(mkt_exp_result_t *a, size_t root, size_t n)
+static unsigned
+lowest_bit(uint64_t b)
 {
-    size_t    child;
-    uint32_t  t;
+#if defined(__GNUC__)
+    return (unsigned) __builtin_ctzll(b);
+#else
+    unsigned  n;
 
-    while ((child = 2 * root + 1) < n) {
-        if (child + 1 < n && a[child + 1].exp > a[child].exp) {
-            child++;
-        }
-        if (a[root].exp >= a[child].exp) {
-            return;
-        }
-        t = a[root].exp;
-        a[root].exp = a[child].exp;
-        a[child].exp = t;
-        root = child;
+    for (n = 0; !(b & 1); n++) {
+        b >>= 1;
     }
+    return n;
+#endif
 }
 
 
-static void
-sort_by_exp(mkt_exp_result_t *a, size_t n)
+static size_t
+gathered(const gather_t *g, size_t words, mkt_exp_result_t *out)
 {
-    size_t    i;
-    uint32_t  t;
+    size_t    w, n;
+    uint64_t  b;
 
-    for (i = n / 2; i > 0; i--) {
-        sift_down(a, i - 1, n);
+    n = 0;
+    for (w = 0; w < words; w++) {
+        for (b = g->bits[w]; b != 0; b &= b - 1) {
+            out[n++].exp = (uint32_t) (w * 64 + lowest_bit(b));
+        }
     }
-    for (i = n; i > 1; i--) {
-        t = a[0].exp;
-        a[0].exp = a[i - 1].exp;
-        a[i - 1].exp = t;
-        sift_down(a, 0, i - 1);
-    }
+    return n;
 }
 
 
@@ -471,31 +581,36 @@ size_t
 mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     mkt_exp_result_t *out)
 {
-    int       holdout;
-    size_t    i;
+    size_t    i, n, words;
+    shared_t  sh;
     gather_t  g;
-
-    g.out = out;
-    g.n = 0;
 
     if (req->all) {
         for (i = 0; i < cfg->nexps; i++) {
             out[i].exp = (uint32_t) i;
         }
-        g.n = cfg->nexps;
+        n = cfg->nexps;
 
     } else {
+        /* the loader keeps nexps <= MKT_CONFIG_EXPERIMENTS_MAX */
+        words = (cfg->nexps + 63) / 64;
+        memset(g.bits, 0, words * sizeof(uint64_t));
         mkt_config_candidates(cfg, req->host, req->host_len, req->path,
                               req->path_len, gather, &g);
-        sort_by_exp(out, g.n);
+        n = gathered(&g, words, out);
     }
 
-    holdout = -1;
-    for (i = 0; i < g.n; i++) {
-        eval_one(cfg, req, out[i].exp, &holdout, &out[i]);
+    shared_host(&sh, req->host, req->host_len);
+    sh.path = req->path ? req->path : "";
+    sh.path_len = req->path ? req->path_len : 0;
+    sh.ascii = is_ascii(sh.path, sh.path_len);
+    sh.holdout = -1;
+
+    for (i = 0; i < n; i++) {
+        eval_one(cfg, req, out[i].exp, &sh, &out[i]);
     }
 
-    return g.n;
+    return n;
 }
 
 

@@ -39,18 +39,27 @@ slot_of(uint32_t id)
 
 
 static void
+table_add(mkt_sticky_t *st, size_t i)
+{
+    size_t  s;
+
+    for (s = slot_of(st->e[i].id); st->table[s] != 0;
+         s = (s + 1) & (MKT_STICKY_TABLE - 1))
+    {
+        /* void */
+    }
+    st->table[s] = (uint16_t) (i + 1);
+}
+
+
+static void
 rebuild(mkt_sticky_t *st)
 {
-    size_t  i, s;
+    size_t  i;
 
     memset(st->table, 0, sizeof(st->table));
     for (i = 0; i < st->n; i++) {
-        for (s = slot_of(st->e[i].id); st->table[s] != 0;
-             s = (s + 1) & (MKT_STICKY_TABLE - 1))
-        {
-            /* void */
-        }
-        st->table[s] = (uint16_t) (i + 1);
+        table_add(st, i);
     }
 }
 
@@ -294,6 +303,7 @@ int
 mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
     const mkt_sticky_entry_t *a)
 {
+    int                  moved;
     size_t               i;
     mkt_sticky_entry_t  *e;
 
@@ -327,7 +337,9 @@ mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
         i = st->n;
     }
 
-    if (i < st->n) {
+    moved = i < st->n;
+
+    if (moved) {
         memmove(&st->e[i], &st->e[i + 1], (st->n - i - 1) * sizeof(*e));
         st->n--;
     }
@@ -337,7 +349,16 @@ mkt_sticky_set(mkt_sticky_t *st, const mkt_config_t *cfg,
     e->day = 0;
     e->used = 1;
     st->changed = 1;
-    rebuild(st);
+
+    /* entries that moved down take other indexes: rebuild the table; a
+     * new one at the end is one more slot (a new visitor's first request
+     * stores every decision: not O(n) each) */
+    if (moved) {
+        rebuild(st);
+    } else {
+        table_add(st, st->n - 1);
+    }
+
     return 0;
 }
 

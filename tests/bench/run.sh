@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # make bench: requests/s and latency of the module against plain nginx,
-# nginx's split_clients and an OpenResty (Lua) equivalent, all served by ONE
-# nginx process so that every ratio compares like with like.  Prints a table
-# and writes it, with the machine it ran on, to build/bench/results.md.
+# nginx's split_clients and an OpenResty (Lua) equivalent.  Scenarios are
+# server blocks of one nginx; those that need their own http-level config
+# (an experiments file) run in nginx instances of their own, started
+# together and measured in the same rounds, so that every ratio compares
+# like with like.  Prints a table and writes it, with the machine it ran
+# on, to build/bench/results.md.
 #
 # Environment: BENCH_RUNS (3), BENCH_DURATION (seconds, 5), BENCH_WARMUP
 # (seconds, 2), BENCH_CONNECTIONS (50), BENCH_THREADS (1), BENCH_ONLY (names
 # of the scenarios to run, space-separated; the baseline always runs),
 # BENCH_PORT (first loopback port; random by default), BENCH_KEEP=1 (keep the
-# temporary prefix), MKT_MODULE (objs/ngx_http_mkt_module.so), NGINX_BIN.
+# temporary prefix: one directory per nginx instance), MKT_MODULE (objs/ngx_http_mkt_module.so), NGINX_BIN.
 set -eu
 set -o pipefail
 
@@ -56,30 +59,39 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 prefix=$(mktemp -d /tmp/mkt-bench.XXXXXX)
-nginx_pid=
-worker_pid=
 failed=1
 
+# the nginx instances: names in declaration order, and per instance its
+# http-level directives, server blocks, control port, master and worker pid
+instances=()
+declare -A i_http i_servers i_control i_pid i_worker
+
 stop() {
-    local i
+    local i inst pid
 
     trap - EXIT INT TERM
-    if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
-        kill -TERM "$nginx_pid" 2>/dev/null || true
+    for inst in "${instances[@]}"; do
+        pid=${i_pid[$inst]:-}
+        [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+    done
+    for inst in "${instances[@]}"; do
+        pid=${i_pid[$inst]:-}
+        [ -n "$pid" ] || continue
         for i in $(seq 50); do
-            kill -0 "$nginx_pid" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$nginx_pid" 2>/dev/null || true
-    fi
-    if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then
-        kill -KILL "$worker_pid" 2>/dev/null || true
-    fi
+        kill -KILL "$pid" 2>/dev/null || true
+        pid=${i_worker[$inst]:-}
+        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
-    if [ "$failed" = 1 ] && [ -s "$prefix/error.log" ]; then
-        echo "bench: last lines of nginx's error.log:" >&2
-        tail -n 20 "$prefix/error.log" >&2
-    fi
+    for inst in "${instances[@]}"; do
+        if [ "$failed" = 1 ] && [ -s "$prefix/$inst/error.log" ]; then
+            echo "bench: last lines of nginx $inst's error.log:" >&2
+            tail -n 20 "$prefix/$inst/error.log" >&2
+        fi
+    done
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "bench: kept $prefix" >&2
     else
@@ -108,29 +120,49 @@ take_port() {
 
 # --- scenarios ---------------------------------------------------------------
 #
-# http_conf <<'NGINX' ... NGINX
-#     adds directives to the http block (split_clients maps, Lua init, ...).
+# instance NAME <<NGINX ... NGINX
+#     adds directives to the http block of nginx instance NAME (an
+#     experiments file, ...).  Every instance is an nginx of its own with
+#     the common http settings below; "main" is where scenarios go unless
+#     they name another.  $prefix (the temporary directory) and $here
+#     (tests/bench/) can be used in an unquoted heredoc.
 #
-# scenario NAME [--cookie 'a=b; c=d'] [--returning] [--expect RE]...
-#          [--reject RE]... <<'NGINX' ... NGINX
+# http_conf <<'NGINX' ... NGINX
+#     the same for "main" (split_clients maps, Lua init, ...).
+#
+# scenario NAME [--instance I] [--header 'Name: value']...
+#          [--cookie 'a=b; c=d'] [--returning] [--first-expect RE]...
+#          [--expect RE]... [--reject RE]... <<'NGINX' ... NGINX
 #     adds a server block (its own loopback port, root = the 2 KiB page)
-#     whose body is the text on stdin.  wrk asks for /index.html.
-#     --cookie sends that Cookie header on every request; --returning sends
-#     the cookies the scenario set on a first, cookie-less request (a
-#     returning visitor); --expect / --reject are extended regexps the
+#     whose body is the text on stdin to instance I (main).  wrk asks for
+#     /index.html.  --header and --cookie are sent on every request;
+#     --returning sends the cookies the scenario set on a first request
+#     without cookies (a returning visitor), whose response headers must
+#     match --first-expect; --expect / --reject are extended regexps the
 #     response headers must / must not match (checked before measuring).
 
 names=()
-declare -A s_port s_cookie s_returning s_expect s_reject
+declare -A s_port s_instance s_header s_cookie s_returning s_first s_expect \
+    s_reject
 
-http_extra=
+instance_add() {   # NAME: known from now on (once)
+    [ -n "${i_http[$1]+set}" ] && return 0
+    instances+=("$1")
+    i_http[$1]=
+    i_servers[$1]=
+}
+
+instance() {
+    instance_add "$1"
+    i_http[$1]+=$(cat)$'\n'
+}
 
 http_conf() {
-    http_extra+=$(cat)$'\n'
+    instance main
 }
 
 scenario() {
-    local name=$1 body
+    local name=$1 inst=main body
 
     shift
     case " $only " in
@@ -138,23 +170,30 @@ scenario() {
         *) [ "$name" = "$baseline" ] || { cat >/dev/null; return 0; } ;;
     esac
     names+=("$name")
+    s_header[$name]=
     s_cookie[$name]=
     s_returning[$name]=0
+    s_first[$name]=
     s_expect[$name]=
     s_reject[$name]=
     while [ $# -gt 0 ]; do
         case $1 in
+            --instance) inst=$2; shift 2 ;;
+            --header) s_header[$name]+=$2$'\n'; shift 2 ;;
             --cookie) s_cookie[$name]=$2; shift 2 ;;
             --returning) s_returning[$name]=1; shift ;;
+            --first-expect) s_first[$name]+=$2$'\n'; shift 2 ;;
             --expect) s_expect[$name]+=$2$'\n'; shift 2 ;;
             --reject) s_reject[$name]+=$2$'\n'; shift 2 ;;
             *) die "scenario $name: unknown option $1" ;;
         esac
     done
+    instance_add "$inst"
+    s_instance[$name]=$inst
     take_port
     s_port[$name]=$port
     body=$(cat)
-    servers+="
+    i_servers[$inst]+="
     server {   # scenario $name
         listen 127.0.0.1:$port;
         root $prefix/html;
@@ -162,8 +201,6 @@ $body
     }
 "
 }
-
-servers=
 
 # 1. nginx serving the page: the baseline every ratio is against
 scenario plain --expect '^HTTP/1\.1 200' <<'NGINX'
@@ -228,6 +265,50 @@ scenario lua_new --expect '^X-Exp-5: (control|treatment)' \
         }
 NGINX
 
+# 7, 8. the module with an experiments file (tests/bench/experiments.pl),
+# each in an nginx of its own since mkt_config is http-level: a returning
+# desktop browser on www.example.com with its _mkt and _mkt_sb cookies,
+# given the five experiments of split_clients and lua by the module
+browser=(--header 'Host: www.example.com'
+    --header 'User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+    --header 'Accept-Language: en-US,en;q=0.9')
+exp_headers=(--returning --first-expect '^Set-Cookie: _mkt=1\.'
+    --expect '^X-Exp-1: (control|treatment)$'
+    --expect '^X-Exp-2: (control|treatment)$'
+    --expect '^X-Exp-3: (control|treatment)$'
+    --expect '^X-Exp-4: (control|treatment)$'
+    --expect '^X-Exp-5: (control|treatment)$'
+    --reject '^Set-Cookie')
+exp_location='
+        location / {
+            mkt on;
+            add_header X-Exp-1 $mkt_exp_hero;
+            add_header X-Exp-2 $mkt_exp_cta;
+            add_header X-Exp-3 $mkt_exp_pricing;
+            add_header X-Exp-4 $mkt_exp_checkout;
+            add_header X-Exp-5 $mkt_exp_banner;
+        }'
+
+# 7. five running experiments, all on /index.html
+perl "$here/experiments.pl" 5 5 > "$prefix/exp5.json"
+instance exp5 <<NGINX
+    mkt_config $prefix/exp5.json;
+NGINX
+scenario mkt_exp5 --instance exp5 "${browser[@]}" "${exp_headers[@]}" \
+    --first-expect '^Set-Cookie: _mkt_sb=s1\.([0-9a-z]+-){4}[0-9a-z]+\.' \
+    <<< "$exp_location"
+
+# 8. 1,000 running experiments: 100 can apply to /index.html (conditions
+# keep some of those out, namespaces and coverage others: about 60 assign),
+# 900 are for other paths and hosts
+perl "$here/experiments.pl" 1000 100 > "$prefix/exp1000.json"
+instance exp1000 <<NGINX
+    mkt_config $prefix/exp1000.json;
+NGINX
+scenario mkt_exp1000 --instance exp1000 "${browser[@]}" "${exp_headers[@]}" \
+    --first-expect '^Set-Cookie: _mkt_sb=s1\.([0-9a-z]+-){40}' \
+    <<< "$exp_location"
+
 [ ${#names[@]} -gt 1 ] || die "BENCH_ONLY=\"$only\" selects no scenario"
 
 
@@ -257,20 +338,28 @@ cp "$module" "$prefix/ngx_http_mkt_module.so"
 page_size=$(wc -c < "$prefix/html/index.html")
 [ "$page_size" = 2048 ] || die "the page is $page_size bytes, not 2048"
 
-take_port
-control_port=$port
+# instances with a scenario to serve, in the order they were declared
+started=()
+for inst in "${instances[@]}"; do
+    [ -n "${i_servers[$inst]}" ] && started+=("$inst")
+done
+instances=("${started[@]}")
 
-cat > "$prefix/nginx.conf" <<NGINX
-# written by tests/bench/run.sh
+write_conf() {   # INSTANCE: $prefix/INSTANCE/nginx.conf
+    local inst=$1 dir=$prefix/$1
+
+    mkdir -p "$dir"
+    cat > "$dir/nginx.conf" <<NGINX
+# written by tests/bench/run.sh: instance $inst
 load_module $prefix/ngx_http_mkt_module.so;
 load_module $ngx_modules/ndk_http_module.so;
 load_module $ngx_modules/ngx_http_lua_module.so;
 
 worker_processes 1;
 daemon off;
-pid $prefix/nginx.pid;
-lock_file $prefix/nginx.lock;
-error_log $prefix/error.log warn;
+pid $dir/nginx.pid;
+lock_file $dir/nginx.lock;
+error_log $dir/error.log warn;
 
 events {
     worker_connections 1024;
@@ -291,98 +380,149 @@ http {
     keepalive_timeout 75s;
     keepalive_requests 10000000;
 
-    client_body_temp_path $prefix/client_body;
-    proxy_temp_path $prefix/proxy;
-    fastcgi_temp_path $prefix/fastcgi;
-    uwsgi_temp_path $prefix/uwsgi;
-    scgi_temp_path $prefix/scgi;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
 
     mkt_secret_file $prefix/mkt.secret;
 
-$http_extra
+${i_http[$inst]}
     server {   # control: readiness and the module's counters
-        listen 127.0.0.1:$control_port;
+        listen 127.0.0.1:${i_control[$inst]};
         location = /mkt/status {
             mkt_status;
         }
     }
-$servers
+${i_servers[$inst]}
 }
 NGINX
+}
 
-"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -t -q ||
-    die "nginx -t failed on $prefix/nginx.conf"
-"${pin_nginx[@]}" "$nginx" -p "$prefix" -c "$prefix/nginx.conf" &
-nginx_pid=$!
+status_url() {   # INSTANCE
+    echo "http://127.0.0.1:${i_control[$1]}/mkt/status"
+}
 
-for _ in $(seq 50); do
-    curl -fs -o /dev/null "http://127.0.0.1:$control_port/mkt/status" && break
-    kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited at start"
-    sleep 0.1
+# every instance checked, then all started together, each on CPU 0
+for inst in "${instances[@]}"; do
+    take_port
+    i_control[$inst]=$port
+    write_conf "$inst"
+    "$nginx" -p "$prefix/$inst" -c "$prefix/$inst/nginx.conf" -t -q ||
+        die "nginx -t failed on $prefix/$inst/nginx.conf"
 done
-curl -fs -o /dev/null "http://127.0.0.1:$control_port/mkt/status" ||
-    die "nginx does not answer on 127.0.0.1:$control_port"
+for inst in "${instances[@]}"; do
+    "${pin_nginx[@]}" "$nginx" -p "$prefix/$inst" \
+        -c "$prefix/$inst/nginx.conf" &
+    i_pid[$inst]=$!
+done
 
-worker_pid=$(pgrep -P "$nginx_pid" | head -n 1 || true)
-[ -n "$worker_pid" ] || die "cannot find nginx's worker process"
+for inst in "${instances[@]}"; do
+    for _ in $(seq 50); do
+        curl -fs -o /dev/null "$(status_url "$inst")" && break
+        kill -0 "${i_pid[$inst]}" 2>/dev/null ||
+            die "nginx $inst exited at start"
+        sleep 0.1
+    done
+    curl -fs -o /dev/null "$(status_url "$inst")" ||
+        die "nginx $inst does not answer on $(status_url "$inst")"
 
-# "RUN WAIT": nanoseconds the worker has spent on a CPU, and waiting for one
-# while runnable (other processes on its CPU: the noise meter; -1: unknown)
-worker_sched() {
-    if [ -r "/proc/$worker_pid/schedstat" ]; then
-        cut -d' ' -f1,2 "/proc/$worker_pid/schedstat"
+    i_worker[$inst]=$(pgrep -P "${i_pid[$inst]}" | head -n 1 || true)
+    [ -n "${i_worker[$inst]}" ] ||
+        die "cannot find the worker process of nginx $inst"
+done
+
+# "RUN WAIT": nanoseconds the worker of a scenario's nginx has spent on a
+# CPU, and waiting for one while runnable (other processes on its CPU: the
+# noise meter; -1: unknown)
+worker_sched() {   # SCENARIO
+    local pid=${i_worker[${s_instance[$1]}]}
+
+    if [ -r "/proc/$pid/schedstat" ]; then
+        cut -d' ' -f1,2 "/proc/$pid/schedstat"
     else
         awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, "");
-            printf "%.0f -1\n", ($12 + $13) * 1e9 / hz }' \
-            "/proc/$worker_pid/stat"
+            printf "%.0f -1\n", ($12 + $13) * 1e9 / hz }' "/proc/$pid/stat"
     fi
 }
 
 
 # --- check every scenario answers the same page --------------------------------
 
+# the curl/wrk options of a scenario's request headers -> req_args
+request_args() {   # SCENARIO [no-cookie]
+    local h
+
+    req_args=()
+    while IFS= read -r h; do
+        [ -z "$h" ] || req_args+=(-H "$h")
+    done <<< "${s_header[$1]}"
+    [ -n "${s_cookie[$1]}" ] && [ -z "${2:-}" ] &&
+        req_args+=(-H "Cookie: ${s_cookie[$1]}")
+    return 0
+}
+
+# every regexp of a list (one a line) must (or, with "reject", must not)
+# match a line of a header file
+check_headers() {   # SCENARIO FILE expect|reject LIST
+    local re
+
+    while IFS= read -r re; do
+        [ -n "$re" ] || continue
+        if grep -Eiq -- "$re" "$2"; then
+            [ "$3" = expect ] && continue
+            cat "$2" >&2
+            die "$1: a header matches $re"
+        elif [ "$3" = expect ]; then
+            cat "$2" >&2
+            die "$1: no header matches $re"
+        fi
+    done <<< "$4"
+}
+
 for name in "${names[@]}"; do
     url="http://127.0.0.1:${s_port[$name]}/index.html"
 
     if [ "${s_returning[$name]}" = 1 ]; then
-        cookie=$(curl -fsS -o /dev/null -D - "$url" | tr -d '\r' |
-            sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\).*/\1/p' | paste -sd';' |
-            sed 's/;/; /g')
+        request_args "$name" no-cookie
+        curl -fsS -o /dev/null -D - "${req_args[@]}" "$url" | tr -d '\r' \
+            > "$prefix/headers.txt" || die "$name: curl $url failed"
+        check_headers "$name" "$prefix/headers.txt" expect "${s_first[$name]}"
+        cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *\([^;]*\).*/\1/p' \
+            "$prefix/headers.txt" | paste -sd';' | sed 's/;/; /g')
         [ -n "$cookie" ] ||
             die "$name: the first request set no cookie to return with"
         s_cookie[$name]=$cookie
     fi
 
-    hdr=(); [ -n "${s_cookie[$name]}" ] && hdr=(-H "Cookie: ${s_cookie[$name]}")
+    request_args "$name"
     status=$(curl -sS -o "$prefix/body" -D "$prefix/headers" \
-        -w '%{http_code}' "${hdr[@]}" "$url") ||
+        -w '%{http_code}' "${req_args[@]}" "$url") ||
         die "$name: curl $url failed"
     tr -d '\r' < "$prefix/headers" > "$prefix/headers.txt"
     [ "$status" = 200 ] || die "$name: $url answered $status, not 200"
     cmp -s "$prefix/body" "$prefix/html/index.html" ||
         die "$name: $url did not answer the page"
-    while IFS= read -r re; do
-        [ -z "$re" ] || grep -Eiq -- "$re" "$prefix/headers.txt" ||
-            { cat "$prefix/headers.txt" >&2; die "$name: no header matches $re"; }
-    done <<< "${s_expect[$name]}"
-    while IFS= read -r re; do
-        [ -z "$re" ] || ! grep -Eiq -- "$re" "$prefix/headers.txt" ||
-            { cat "$prefix/headers.txt" >&2; die "$name: a header matches $re"; }
-    done <<< "${s_reject[$name]}"
+    check_headers "$name" "$prefix/headers.txt" expect "${s_expect[$name]}"
+    check_headers "$name" "$prefix/headers.txt" reject "${s_reject[$name]}"
+    cookie=${s_cookie[$name]}
+    [ ${#cookie} -le 60 ] ||
+        cookie="$(sed 's/=[^;]*//g' <<< "$cookie") (${#cookie} bytes)"
     printf 'checked %-14s 200, %s bytes%s\n' "$name" "$page_size" \
-        "${s_cookie[$name]:+, Cookie: ${s_cookie[$name]}}"
+        "${cookie:+, Cookie: $cookie}"
 done
 
 
 # --- measure -------------------------------------------------------------------
 
 run_wrk() {   # name seconds -> one BENCH_RESULT line on stdout
-    local name=$1 secs=$2 url out hdr=()
+    local name=$1 secs=$2 url out
 
     url="http://127.0.0.1:${s_port[$name]}/index.html"
-    [ -n "${s_cookie[$name]}" ] && hdr=(-H "Cookie: ${s_cookie[$name]}")
+    request_args "$name"
     out=$("${pin_wrk[@]}" wrk -t "$threads" -c "$conns" -d "${secs}s" \
-        --timeout 5s -s "$here/report.lua" "${hdr[@]}" "$url" 2>&1) ||
+        --timeout 5s -s "$here/report.lua" "${req_args[@]}" "$url" 2>&1) ||
         { echo "$out" >&2; die "$name: wrk failed"; }
     out=$(grep '^BENCH_RESULT ' <<< "$out") ||
         { echo "$out" >&2; die "$name: no result line from wrk"; }
@@ -402,6 +542,7 @@ echo
 echo "bench: ${n} scenarios, ${warmup}s warm-up, ${runs} x ${duration}s each," \
     "$conns connections, $threads wrk thread(s);" \
     "about $((n * (warmup + runs * (duration + 1)))) s"
+echo "bench: ${#instances[@]} nginx instance(s): ${instances[*]}"
 [ ${#pin_nginx[@]} -gt 0 ] && echo "bench: nginx on CPU 0, wrk on CPU 1" ||
     echo "bench: not pinned (one CPU or no taskset): expect noisier numbers"
 
@@ -419,11 +560,11 @@ echo "$columns nginx_wait_pct" | tr ' ' '\t' > "$tsv"
 for ((r = 1; r <= runs; r++)); do
     for ((k = 0; k < n; k++)); do
         name=${names[$(((r - 1 + k) % n))]}
-        read -r cpu0 wait0 <<< "$(worker_sched)"
+        read -r cpu0 wait0 <<< "$(worker_sched "$name")"
         t0=$(date +%s%N)
         line=$(run_wrk "$name" "$duration")
         t1=$(date +%s%N)
-        read -r cpu1 wait1 <<< "$(worker_sched)"
+        read -r cpu1 wait1 <<< "$(worker_sched "$name")"
         reqs=$(field requests "$line")
         rps=$(field rps "$line")
         wait_pct=$(awk -v w0="$wait0" -v w1="$wait1" -v t="$((t1 - t0))" \
@@ -444,16 +585,24 @@ socket_errors=$(awk -F'\t' 'NR > 1 { n += $7 } END { print n + 0 }' "$tsv")
 [ "$socket_errors" = 0 ] ||
     echo "bench: warning: $socket_errors socket errors (see $tsv)" >&2
 
-if grep -Eq '\[(alert|crit|emerg)\]' "$prefix/error.log"; then
-    die "nginx logged alerts during the runs"
-fi
-[ "$(pgrep -P "$nginx_pid" | head -n 1)" = "$worker_pid" ] ||
-    die "nginx's worker was replaced during the runs"
-status_json=$(curl -fsS "http://127.0.0.1:$control_port/mkt/status")
-case $status_json in
-    *'"bad_cookies":0,'*) ;;
-    *) die "the module rejected cookies during the runs: $status_json" ;;
-esac
+status_json=
+for inst in "${instances[@]}"; do
+    if grep -Eq '\[(alert|crit|emerg)\]' "$prefix/$inst/error.log"; then
+        die "nginx $inst logged alerts during the runs"
+    fi
+    [ "$(pgrep -P "${i_pid[$inst]}" | head -n 1)" = "${i_worker[$inst]}" ] ||
+        die "the worker of nginx $inst was replaced during the runs"
+    json=$(curl -fsS "$(status_url "$inst")")
+    case $json in
+        *'"bad_cookies":0,'*) ;;
+        *) die "the module rejected cookies during the runs ($inst): $json" ;;
+    esac
+    case $json in
+        *'"bad_sticky_cookies":0}'*|*'"bad_sticky_cookies":0,'*) ;;
+        *) die "the module rejected sticky cookies ($inst): $json" ;;
+    esac
+    status_json+="$inst: $json"$'\n'
+done
 failed=0
 
 
@@ -514,17 +663,27 @@ lua_version=$(dpkg-query -W -f='${Version}' libnginx-mod-http-lua \
     2>/dev/null | sed 's/^[0-9]*://; s/-[^-]*$//' || true)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 module_sum=$(sha256sum < "$prefix/ngx_http_mkt_module.so" | cut -c1-12)
+serving=()   # "main (plain, split_clients, ...)"
+for inst in "${instances[@]}"; do
+    list=
+    for name in "${names[@]}"; do
+        [ "${s_instance[$name]}" = "$inst" ] && list+="${list:+, }$name"
+    done
+    serving+=("$inst ($list)")
+done
 
 {
     echo "### Benchmark run of $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "- machine: $(nproc) CPUs ($cpu_model), Linux $(uname -r)," \
         "load average $load_start at start, $load_end at the end"
-    echo "- $("$nginx" -v 2>&1 | sed 's/^nginx version: //'), 1 worker;" \
+    echo "- $("$nginx" -v 2>&1 | sed 's/^nginx version: //'), 1 worker in" \
+        "each of ${#instances[@]} instance(s): $(printf '%s\n' "${serving[@]}" |
+        paste -sd';' | sed 's/;/; /g');" \
         "lua-nginx-module ${lua_version:-?}; wrk $(wrk -v 2>&1 |
         sed -n '1s/^wrk \([^ ]*\).*/\1/p')"
     if [ ${#pin_nginx[@]} -gt 0 ]; then
-        echo "- nginx pinned to CPU 0, wrk to CPU 1"
+        echo "- nginx (every instance) pinned to CPU 0, wrk to CPU 1"
     else
         echo "- not pinned"
     fi
@@ -560,4 +719,5 @@ module_sum=$(sha256sum < "$prefix/ngx_http_mkt_module.so" | cut -c1-12)
 
 echo
 echo "bench: wrote $out_dir/results.md (per-run data: $tsv)"
-echo "bench: mkt_status after the runs: $status_json"
+echo "bench: mkt_status after the runs:"
+printf '%s' "$status_json"

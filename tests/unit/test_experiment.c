@@ -229,6 +229,7 @@ test_schedule_end_is_exclusive(void **state)
 static void
 test_host_and_path_must_match(void **state)
 {
+    char              long_host[300];
     attrs_t           a;
     req_t             q;
     mkt_config_t     *cfg;
@@ -244,9 +245,79 @@ test_host_and_path_must_match(void **state)
     assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_ASSIGNED);
     q.host = "shop.example.com";
     assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_HOST_MISMATCH);
+    memset(long_host, 'W', sizeof(long_host) - 1);
+    long_host[sizeof(long_host) - 1] = '\0';
+    q.host = long_host;
+    assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_HOST_MISMATCH);
     q.host = NULL;
     q.path = "/shop";
     assert_int_equal(decide(cfg, &q, NULL).reason, MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+}
+
+
+/* The reason of a one-experiment config for a path; the request path
+ * (through the index) agrees with deciding every experiment. */
+static mkt_reason_e
+path_reason(const mkt_config_t *cfg, const char *path, size_t len)
+{
+    size_t            n;
+    attrs_t           a;
+    mkt_reason_e      reason;
+    mkt_request_t     r;
+    mkt_exp_result_t  res[1];
+
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.path = path;
+    r.path_len = len;
+    r.now = NOW;
+    r.all = 1;
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    reason = res[0].reason;
+
+    r.all = 0;
+    n = mkt_experiments_eval(cfg, &r, res);
+    assert_int_equal(n ? res[0].reason : MKT_REASON_PATH_MISMATCH, reason);
+    return reason;
+}
+
+
+static void
+test_literal_match_path_decides_as_its_regex(void **state)
+{
+    mkt_config_t  *cfg;
+
+    /* "^" and a literal: compared as bytes, with the regex's answers */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/landing/\"}"));
+    assert_int_equal(path_reason(cfg, S("/landing/")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/landing/a?b")),
+                     MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/landing")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/Landing/")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/x\n/landing/")),
+                     MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/landing/\xc3\xa9")),
+                     MKT_REASON_ASSIGNED);
+    /* PCRE2 matches no path that is not UTF-8 */
+    assert_int_equal(path_reason(cfg, S("/landing/\xff")),
+                     MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    cfg = config(ONE(", \"match\": {\"path\": \"^/\u00e9t\u00e9/\"}"));
+    assert_int_equal(path_reason(cfg, S("/\xc3\xa9t\xc3\xa9/a")),
+                     MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/\xc3\xa9t\xc3\xa9")),
+                     MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    /* more than a literal: the regex decides */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/a\\\\.b$\"}"));
+    assert_int_equal(path_reason(cfg, S("/a.b")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/a.b/")), MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/axb")), MKT_REASON_PATH_MISMATCH);
     mkt_config_free(cfg);
 }
 
@@ -373,6 +444,43 @@ test_dotted_hash_attribute_reads_nested_objects(void **state)
     r = decide(cfg, &q, NULL);
     assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
     assert_true(r.bucket == 0.969);
+    mkt_config_free(cfg);
+}
+
+
+static void
+test_sticky_visitor_is_not_hashed_on_the_request_path(void **state)
+{
+    attrs_t           a;
+    mkt_sticky_t      st;
+    mkt_request_t     r;
+    mkt_config_t     *cfg;
+    mkt_exp_result_t  res[1];
+
+    cfg = config(ONE(""));
+    mkt_sticky_init(&st);
+    memset(&r, 0, sizeof(r));
+    r.attributes = with_id(&a, "1");
+    r.now = NOW;
+    r.sticky = &st;
+
+    /* first visit: hashed (0.969: v1) and stored */
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_ASSIGNED);
+    assert_true(res[0].bucket == 0.969);
+
+    /* returning: the stored decision, its bucket not computed */
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_STICKY);
+    assert_int_equal(res[0].variation, 1);
+    assert_true(res[0].hash_used && res[0].sticky && res[0].exposure);
+    assert_true(res[0].bucket == -1);
+
+    /* mkt explain (every experiment) still shows it */
+    r.all = 1;
+    assert_int_equal(mkt_experiments_eval(cfg, &r, res), 1);
+    assert_int_equal(res[0].reason, MKT_REASON_STICKY);
+    assert_true(res[0].bucket == 0.969);
     mkt_config_free(cfg);
 }
 
@@ -929,6 +1037,7 @@ main(void)
         cmocka_unit_test(test_schedule_start_is_inclusive),
         cmocka_unit_test(test_schedule_end_is_exclusive),
         cmocka_unit_test(test_host_and_path_must_match),
+        cmocka_unit_test(test_literal_match_path_decides_as_its_regex),
         cmocka_unit_test(test_condition_false_is_out),
         cmocka_unit_test(test_holdout_excludes_from_every_experiment),
         cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),
@@ -937,6 +1046,7 @@ main(void)
         cmocka_unit_test(test_no_hash_attribute_is_out),
         cmocka_unit_test(test_fallback_attribute_hashes_when_the_first_is_missing),
         cmocka_unit_test(test_dotted_hash_attribute_reads_nested_objects),
+        cmocka_unit_test(test_sticky_visitor_is_not_hashed_on_the_request_path),
         cmocka_unit_test(test_forced_variation_wins_without_exposure_or_sticky),
         cmocka_unit_test(test_forcing_previews_a_draft_but_not_off_its_pages),
         cmocka_unit_test(test_force_parse_reads_names_indexes_and_encoded_separators),
