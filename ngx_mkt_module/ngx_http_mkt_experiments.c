@@ -725,7 +725,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     ctx->sticky_cookie.data = p;
     ctx->sticky_cookie.len = len;
-    ctx->sticky_set = !ctx->bot;          /* bots keep no cookie */
+    ctx->sticky_set = 1;
 }
 
 

@@ -357,7 +357,8 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
         ctx->has_vid = 1;
 
-        if (now - v.issued < NGX_HTTP_MKT_REFRESH) {
+        /* bots keep their cookie as it is: it is never renewed */
+        if (now - v.issued < NGX_HTTP_MKT_REFRESH || ctx->bot) {
             goto user;
         }
 
@@ -374,11 +375,6 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
         ctx->has_vid = 1;
         ctx->is_new = 1;
-    }
-
-    /* bots get an id to be decided on, but no cookie, new or renewed */
-    if (ctx->bot) {
-        goto user;
     }
 
     v.issued = now;

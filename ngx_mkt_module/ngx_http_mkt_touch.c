@@ -91,7 +91,7 @@ typedef struct {
 /*
  * The request's touch, the visitor's first and last touches, and which
  * touch cookies to send.  Untracked requests (mkt_privacy) keep their
- * campaign variables but read and write no touch cookie; bots write none.
+ * campaign variables but read and write no touch cookie.
  */
 void
 ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
@@ -175,7 +175,7 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_http_mkt_touch_keep(r, lt, ctx->lt);
     }
 
-    if (ctx->bot || plan == 0) {
+    if (plan == 0) {
         return;
     }
 

@@ -7,9 +7,22 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use Digest::SHA qw(hmac_sha256);
+use MIME::Base64 qw(encode_base64url);
 use Mkt::Test;
 
 my $SECRET = 'privacy-secret-0123456789abcdef';
+
+# a visitor cookie signed here, independently of the module's code
+sub signed_cookie {
+    my ($vid, $issued) = @_;
+    my ($n, $b36) = ($issued, '');
+    do { $b36 = (0 .. 9, 'a' .. 'z')[$n % 36] . $b36; $n = int($n / 36) }
+        while $n > 0;
+    my $payload = "1.$vid.$b36";
+    return "$payload."
+        . substr(encode_base64url(hmac_sha256($payload, $SECRET)), 0, 16);
+}
 
 my $exp = encode_json({
     experiments => [
@@ -140,16 +153,25 @@ like($out, qr/invalid parameter "gpc=maybe"/, 'naming it');
 # --- bots and prefetches ----------------------------------------------------------
 $ngx->reload(files => { 'exp.json' => $exp }, http => http());
 my $s2 = status();
-$r = get('User-Agent' => 'Mozilla/5.0 (compatible; Googlebot/2.1; '
-         . '+http://www.google.com/bot.html)');
-is(scalar @{ $r->{set_cookies} }, 0, 'a bot gets no cookie');
-like($r->{headers}{'x-vid'}, qr/^[A-Za-z0-9_-]{22}$/, 'but an id');
+my $BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; '
+    . '+http://www.google.com/bot.html)';
+$r = get('User-Agent' => $BOT);
+like($r->{headers}{'x-vid'}, qr/^[A-Za-z0-9_-]{22}$/, 'a bot gets an id');
 is($r->{headers}{'x-t'}, 'treatment', 'and decisions');
+# a cookie issued two days ago: a browser gets it renewed, a bot does not
+my $old = signed_cookie('QmJvdEJvdEJvdEJvdEJvdA', time - 2 * 86400);
+$r = get('User-Agent' => $BOT, Cookie => "_mkt=$old");
+is($r->{headers}{'x-vid'}, 'QmJvdEJvdEJvdEJvdEJvdA', 'the bot keeps its id');
+is(scalar(grep { $_->{name} eq '_mkt' } @{ $r->{set_cookies} }), 0,
+   'but its cookie is not renewed');
+$r = get(Cookie => "_mkt=$old");
+is(scalar(grep { $_->{name} eq '_mkt' } @{ $r->{set_cookies} }), 1,
+   "a browser's is");
 $r = get('Sec-Purpose' => 'prefetch;prerender');
 tracked($r, 'a prerender');
 get('Purpose' => 'prefetch');
 my $s3 = status();
-is($s3->{bots} - $s2->{bots}, 1, 'the bot counted');
+is($s3->{bots} - $s2->{bots}, 2, 'the bot requests counted');
 is($s3->{prefetches} - $s2->{prefetches}, 2, 'the prefetches counted');
 
 finish();

@@ -70,6 +70,9 @@ stop() {
     local i inst pid
 
     trap - EXIT INT TERM
+    if [ -n "${redis_pid:-}" ]; then
+        kill -TERM "$redis_pid" 2>/dev/null || true
+    fi
     for inst in "${instances[@]}"; do
         pid=${i_pid[$inst]:-}
         [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
@@ -295,7 +298,7 @@ instance exp5 <<NGINX
     mkt_config $prefix/exp5.json;
 NGINX
 scenario mkt_exp5 --instance exp5 "${browser[@]}" "${exp_headers[@]}" \
-    --first-expect '^Set-Cookie: _mkt_sb=s1\.([0-9a-z]+-){4}[0-9a-z]+\.' \
+    --first-expect '^Set-Cookie: _mkt_sb=s2\.([0-9a-z]+-){4}[0-9a-z]+\.' \
     <<< "$exp_location"
 
 # 8. 1,000 running experiments: 100 can apply to /index.html (conditions
@@ -306,8 +309,57 @@ instance exp1000 <<NGINX
     mkt_config $prefix/exp1000.json;
 NGINX
 scenario mkt_exp1000 --instance exp1000 "${browser[@]}" "${exp_headers[@]}" \
-    --first-expect '^Set-Cookie: _mkt_sb=s1\.([0-9a-z]+-){40}' \
+    --first-expect '^Set-Cookie: _mkt_sb=s2\.([0-9a-z]+-){40}' \
     <<< "$exp_location"
+
+# 9-11. tags from Redis (M4).  redis-server shares nginx's CPU, as a local
+# replica on an edge would.  A returning visitor with a valid cookie whose
+# tags are looked up by visitor id.
+take_port
+redis_port=$port
+mkdir -p "$prefix/redis"
+"${pin_nginx[@]}" redis-server --bind 127.0.0.1 --port "$redis_port" \
+    --save '' --appendonly no --dir "$prefix/redis" \
+    --logfile "$prefix/redis/redis.log" --daemonize no &
+redis_pid=$!
+for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+redis-cli -p "$redis_port" ping >/dev/null 2>&1 ||
+    die "redis-server did not start on port $redis_port"
+
+tags_location='
+        location / {
+            mkt on;
+            add_header X-Tags "[$mkt_tags]";
+        }'
+
+# 9. every lookup answered by the shared tag cache (negative_ttl covers
+# the whole run: after the first request, no Redis call)
+instance tags_hit <<NGINX
+    mkt_redis 127.0.0.1:$redis_port timeout=20ms;
+    mkt_tags_cache zone=tags:8m ttl=1h negative_ttl=1h;
+NGINX
+scenario mkt_tags_hit --instance tags_hit --returning \
+    --expect '^X-Tags: \[\]' --reject '^Set-Cookie' <<< "$tags_location"
+
+# 10. no cache: every request one Redis round trip (ZRANGEBYSCORE)
+instance tags_miss <<NGINX
+    mkt_redis 127.0.0.1:$redis_port timeout=20ms;
+NGINX
+scenario mkt_tags_miss --instance tags_miss --returning \
+    --expect '^X-Tags: \[\]' --reject '^Set-Cookie' <<< "$tags_location"
+
+# 11. the OpenResty equivalent of 10: lua-resty-redis with a keepalive pool
+# (tests/bench/mkt_tags.lua), the same lookup for the cookie's visitor id
+scenario lua_tags --cookie '_mkt=1.QmVuY2htYXJrVmlzaXRvcjAx.tn0a00.x' \
+    --expect '^X-Tags: \[\]' <<NGINX
+        location / {
+            set \$bench_redis_port $redis_port;
+            rewrite_by_lua_block { require("mkt_tags").run() }
+        }
+NGINX
 
 [ ${#names[@]} -gt 1 ] || die "BENCH_ONLY=\"$only\" selects no scenario"
 
