@@ -1,5 +1,5 @@
--- make bench: the OpenResty equivalent of the module's tag lookup without
--- a cache (scenario lua_tags): the visitor id from the _mkt cookie, one
+-- make bench: the OpenResty equivalent of the module's tag lookup on a
+-- cache miss (scenario lua_tags): the user id from X-User-Id, one
 -- ZRANGEBYSCORE on a keepalive connection of lua-resty-redis (Debian's
 -- lua-nginx-redis), the tags in a response header.
 local redis = require "nginx.redis"
@@ -7,16 +7,15 @@ local redis = require "nginx.redis"
 local _M = {}
 
 function _M.run()
-    local cookie = ngx.var.cookie__mkt
-    local vid = cookie and cookie:match("^1%.([%w_-]+)%.")
+    local uid = ngx.var.http_x_user_id
     local tags = {}
 
-    if vid then
+    if uid then
         local red = redis:new()
         red:set_timeout(20)
         local ok = red:connect("127.0.0.1", tonumber(ngx.var.bench_redis_port))
         if ok then
-            local res = red:zrangebyscore("mkt:tags:" .. vid,
+            local res = red:zrangebyscore("mkt:tags:" .. uid,
                                           "(" .. ngx.time(), "+inf",
                                           "WITHSCORES", "LIMIT", 0, 64)
             if type(res) == "table" then

@@ -11,3 +11,19 @@ function done(summary, latency, requests)
         latency:percentile(50), latency:percentile(99),
         e.status, e.connect + e.read + e.write + e.timeout))
 end
+
+-- BENCH_UNIQUE_HEADER=Name: every request carries that header with a value
+-- never sent before (a cache miss per request, e.g. X-User-Id)
+local unique = os.getenv("BENCH_UNIQUE_HEADER")
+
+if unique and unique ~= "" then
+    local n = 0
+    math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+    local prefix = string.format("b%08x-", math.random(0, 0x7fffffff))
+
+    request = function()
+        n = n + 1
+        wrk.headers[unique] = prefix .. n
+        return wrk.format()
+    end
+end
