@@ -1,10 +1,18 @@
-/* HMAC-SHA256 (RFC 2104) over OpenSSL's digest API: the padded key blocks are
- * hashed once at creation, so a signature costs two digest finalisations. */
+/* HMAC-SHA256 (RFC 2104): the padded key blocks are hashed once at
+ * creation, and a signature starts from copies of those two states.
+ * OpenSSL's SHA-256 block functions, not its EVP layer: a state is a plain
+ * struct to copy, where EVP_MD_CTX_copy_ex() costs about as much as the
+ * hashing itself on a cookie-sized message. */
+
+/* SHA256_Init() and friends are deprecated in OpenSSL 3 for application
+ * code, not removed; they are what a fixed-algorithm MAC wants. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "b64url.h"
 #include "hmac.h"
@@ -12,15 +20,14 @@
 #define SHA256_BLOCK  64
 
 struct mkt_hmac_s {
-    EVP_MD_CTX  *inner;     /* SHA-256 state after (key ^ ipad) */
-    EVP_MD_CTX  *outer;     /* SHA-256 state after (key ^ opad) */
-    EVP_MD_CTX  *work;
+    SHA256_CTX  inner;      /* SHA-256 state after (key ^ ipad) */
+    SHA256_CTX  outer;      /* SHA-256 state after (key ^ opad) */
 };
 
 
-static int
-hmac_init_pad(EVP_MD_CTX *ctx, const EVP_MD *md,
-    const unsigned char key[SHA256_BLOCK], unsigned char pad)
+static void
+hmac_init_pad(SHA256_CTX *ctx, const unsigned char key[SHA256_BLOCK],
+    unsigned char pad)
 {
     size_t          i;
     unsigned char   block[SHA256_BLOCK];
@@ -29,18 +36,16 @@ hmac_init_pad(EVP_MD_CTX *ctx, const EVP_MD *md,
         block[i] = key[i] ^ pad;
     }
 
-    return EVP_DigestInit_ex(ctx, md, NULL) == 1
-           && EVP_DigestUpdate(ctx, block, SHA256_BLOCK) == 1 ? 0 : -1;
+    SHA256_Init(ctx);
+    SHA256_Update(ctx, block, SHA256_BLOCK);
+    OPENSSL_cleanse(block, sizeof(block));
 }
 
 
 mkt_hmac_t *
 mkt_hmac_create(const void *key, size_t len)
 {
-    int             rc;
-    unsigned int    dlen;
     mkt_hmac_t     *h;
-    const EVP_MD   *md;
     unsigned char   k[SHA256_BLOCK];
 
     h = calloc(1, sizeof(mkt_hmac_t));
@@ -48,40 +53,20 @@ mkt_hmac_create(const void *key, size_t len)
         return NULL;
     }
 
-    md = EVP_sha256();
-    h->inner = EVP_MD_CTX_new();
-    h->outer = EVP_MD_CTX_new();
-    h->work = EVP_MD_CTX_new();
-
-    if (h->inner == NULL || h->outer == NULL || h->work == NULL) {
-        goto failed;
-    }
-
     memset(k, 0, sizeof(k));
 
     if (len > SHA256_BLOCK) {
-        if (EVP_Digest(key, len, k, &dlen, md, NULL) != 1) {
-            goto failed;
-        }
+        SHA256(key, len, k);
 
     } else if (len > 0) {
         memcpy(k, key, len);
     }
 
-    rc = hmac_init_pad(h->inner, md, k, 0x36);
-    rc |= hmac_init_pad(h->outer, md, k, 0x5c);
+    hmac_init_pad(&h->inner, k, 0x36);
+    hmac_init_pad(&h->outer, k, 0x5c);
     OPENSSL_cleanse(k, sizeof(k));
 
-    if (rc != 0) {
-        goto failed;
-    }
-
     return h;
-
-failed:
-
-    mkt_hmac_destroy(h);
-    return NULL;
 }
 
 
@@ -92,9 +77,7 @@ mkt_hmac_destroy(mkt_hmac_t *h)
         return;
     }
 
-    EVP_MD_CTX_free(h->inner);
-    EVP_MD_CTX_free(h->outer);
-    EVP_MD_CTX_free(h->work);
+    OPENSSL_cleanse(h, sizeof(mkt_hmac_t));
     free(h);
 }
 
@@ -103,15 +86,19 @@ int
 mkt_hmac_sha256(mkt_hmac_t *h, const void *msg, size_t len,
     unsigned char out[MKT_SHA256_LEN])
 {
-    unsigned int    n;
-    unsigned char   ihash[MKT_SHA256_LEN];
+    SHA256_CTX     work;
+    unsigned char  ihash[MKT_SHA256_LEN];
 
-    if (EVP_MD_CTX_copy_ex(h->work, h->inner) != 1
-        || EVP_DigestUpdate(h->work, msg, len) != 1
-        || EVP_DigestFinal_ex(h->work, ihash, &n) != 1
-        || EVP_MD_CTX_copy_ex(h->work, h->outer) != 1
-        || EVP_DigestUpdate(h->work, ihash, sizeof(ihash)) != 1
-        || EVP_DigestFinal_ex(h->work, out, &n) != 1)
+    work = h->inner;
+    if (SHA256_Update(&work, msg, len) != 1
+        || SHA256_Final(ihash, &work) != 1)
+    {
+        return -1;
+    }
+
+    work = h->outer;
+    if (SHA256_Update(&work, ihash, sizeof(ihash)) != 1
+        || SHA256_Final(out, &work) != 1)
     {
         return -1;
     }
