@@ -382,37 +382,63 @@ ngx_http_mkt_clean(ngx_http_request_t *r, ngx_str_t *in, ngx_uint_t unescape,
 }
 
 
+/* The value of query argument name, or NGX_DECLINED. */
 static ngx_int_t
-ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+ngx_http_mkt_query_arg(ngx_http_request_t *r, const mkt_str_t *name,
+    ngx_str_t *value)
 {
-    size_t                     i, n;
-    ngx_str_t                  arg;
-    mkt_val_pair_t            *pairs;
-    const mkt_attr_refs_t     *refs;
-    ngx_http_mkt_main_conf_t  *mcf;
+    return ngx_http_arg(r, (u_char *) name->data, name->len, value);
+}
 
-    mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
-    refs = mkt_config_attr_refs(mcf->config);
 
-    pairs = ngx_palloc(a->r->pool, (refs->nquery + 1) * sizeof(*pairs));
+/* The value of request header name (any case), or NGX_DECLINED. */
+static ngx_int_t
+ngx_http_mkt_header_arg(ngx_http_request_t *r, const mkt_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_mkt_header_in(r, (u_char *) name->data, name->len);
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *value = h->value;
+    return NGX_OK;
+}
+
+
+/*
+ * The object of query.NAME or header.NAME attributes: one member per NAME
+ * the config refers to and the request has, cleaned (and for a query,
+ * decoded) to at most max bytes.
+ */
+static ngx_int_t
+ngx_http_mkt_attr_named(ngx_http_request_t *r, const mkt_str_t *names,
+    size_t nnames, ngx_int_t (*get)(ngx_http_request_t *r,
+    const mkt_str_t *name, ngx_str_t *value), ngx_uint_t unescape,
+    size_t max, mkt_val_t *v)
+{
+    size_t           i, n;
+    ngx_str_t        raw;
+    mkt_val_pair_t  *pairs;
+
+    pairs = ngx_palloc(r->pool, (nnames + 1) * sizeof(*pairs));
     if (pairs == NULL) {
         return NGX_ERROR;
     }
 
     n = 0;
 
-    for (i = 0; i < refs->nquery; i++) {
-        if (ngx_http_arg(a->r, (u_char *) refs->query[i].data,
-                         refs->query[i].len, &arg) != NGX_OK)
-        {
+    for (i = 0; i < nnames; i++) {
+        if (get(r, &names[i], &raw) != NGX_OK) {
             continue;
         }
 
-        pairs[n].key = refs->query[i].data;
-        pairs[n].key_len = refs->query[i].len;
+        pairs[n].key = names[i].data;
+        pairs[n].key_len = names[i].len;
 
-        if (ngx_http_mkt_clean(a->r, &arg, 1, NGX_HTTP_MKT_QUERY_VAL_MAX,
-                               &pairs[n].val)
+        if (ngx_http_mkt_clean(r, &raw, unescape, max, &pairs[n].val)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -427,47 +453,32 @@ ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 
 
 static ngx_int_t
-ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 {
-    size_t                     i, n;
-    mkt_val_pair_t            *pairs;
-    ngx_table_elt_t           *h;
-    const mkt_str_t           *want;
     const mkt_attr_refs_t     *refs;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
     refs = mkt_config_attr_refs(mcf->config);
 
-    pairs = ngx_palloc(a->r->pool, (refs->nheader + 1) * sizeof(*pairs));
-    if (pairs == NULL) {
-        return NGX_ERROR;
-    }
+    return ngx_http_mkt_attr_named(a->r, refs->query, refs->nquery,
+                                   ngx_http_mkt_query_arg, 1,
+                                   NGX_HTTP_MKT_QUERY_VAL_MAX, v);
+}
 
-    n = 0;
 
-    for (i = 0; i < refs->nheader; i++) {
-        want = &refs->header[i];
-        h = ngx_http_mkt_header_in(a->r, (u_char *) want->data, want->len);
-        if (h == NULL) {
-            continue;
-        }
+static ngx_int_t
+ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+{
+    const mkt_attr_refs_t     *refs;
+    ngx_http_mkt_main_conf_t  *mcf;
 
-        pairs[n].key = want->data;
-        pairs[n].key_len = want->len;
+    mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
+    refs = mkt_config_attr_refs(mcf->config);
 
-        if (ngx_http_mkt_clean(a->r, &h->value, 0, NGX_HTTP_MKT_HEADER_VAL_MAX,
-                               &pairs[n].val)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        n++;
-    }
-
-    *v = mkt_val_object(pairs, n);
-    return NGX_OK;
+    return ngx_http_mkt_attr_named(a->r, refs->header, refs->nheader,
+                                   ngx_http_mkt_header_arg, 0,
+                                   NGX_HTTP_MKT_HEADER_VAL_MAX, v);
 }
 
 
