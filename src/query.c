@@ -1,7 +1,5 @@
 /* Query-string pairs and their values: the one place that splits and
  * percent-decodes what follows '?'. */
-#include <string.h>
-
 #include "query.h"
 #include "text.h"
 
@@ -108,7 +106,7 @@ size_t
 mkt_query_value(char *dst, size_t cap, const char *s, size_t len)
 {
     char    buf[MKT_QUERY_SCAN_MAX];
-    size_t  n, start, out;
+    size_t  n, out;
 
     if (len > sizeof(buf)) {
         len = sizeof(buf);
@@ -117,19 +115,7 @@ mkt_query_value(char *dst, size_t cap, const char *s, size_t len)
 
     /* spaces first, so they take none of the capacity; cleaning may bare
      * more (" %01 x"), so once again after */
-    for (start = 0; start < n && buf[start] == ' '; start++) { }
-    while (n > start && buf[n - 1] == ' ') {
-        n--;
-    }
-
-    out = mkt_text_clean(dst, cap, buf + start, n - start);
-
-    for (start = 0; start < out && dst[start] == ' '; start++) { }
-    while (out > start && dst[out - 1] == ' ') {
-        out--;
-    }
-    if (start > 0) {
-        memmove(dst, dst + start, out - start);
-    }
-    return out - start;
+    n = mkt_text_trim(buf, n);
+    out = mkt_text_clean(dst, cap, buf, n);
+    return mkt_text_trim(dst, out);
 }

@@ -122,3 +122,19 @@ mkt_text_append(char *buf, size_t cap, size_t *n, const char *s, size_t len)
     *n += len;
     buf[*n] = '\0';
 }
+
+
+size_t
+mkt_text_trim(char *s, size_t len)
+{
+    size_t  start;
+
+    for (start = 0; start < len && s[start] == ' '; start++) { }
+    while (len > start && s[len - 1] == ' ') {
+        len--;
+    }
+    if (start > 0) {
+        memmove(s, s + start, len - start);
+    }
+    return len - start;
+}

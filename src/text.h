@@ -20,6 +20,9 @@ size_t mkt_text_clean(char *dst, size_t cap, const char *src, size_t len);
 void mkt_text_append(char *buf, size_t cap, size_t *n, const char *s,
     size_t len);
 
+/* Removes spaces (only ' ') from both ends of s in place; the new length. */
+size_t mkt_text_trim(char *s, size_t len);
+
 /*
  * The length (1 to 4) of the well-formed UTF-8 character at s (len > 0
  * bytes) and its code point in *cp; 0 when s starts with an invalid
