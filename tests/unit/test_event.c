@@ -462,7 +462,7 @@ test_the_longest_event_fits_mkt_event_max(void **state)
 static void
 test_an_event_that_does_not_fit_gives_zero(void **state)
 {
-    char         small[64];
+    char         small[128];
     size_t       n;
     mkt_event_t  ev;
 
