@@ -6,12 +6,12 @@
 static const char  replacement[] = "\xef\xbf\xbd";     /* U+FFFD */
 
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
+size_t
+mkt_text_utf8_char(const char *src, size_t len, unsigned long *cp)
 {
-    size_t          n, i;
-    unsigned long   c, min;
+    size_t                n, i;
+    unsigned long         c, min;
+    const unsigned char  *s = (const unsigned char *) src;
 
     c = s[0];
 
@@ -60,6 +60,13 @@ utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
 }
 
 
+int
+mkt_text_is_control(unsigned long cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+}
+
+
 size_t
 mkt_text_clean(char *dst, size_t cap, const char *src, size_t len)
 {
@@ -71,7 +78,7 @@ mkt_text_clean(char *dst, size_t cap, const char *src, size_t len)
     out = 0;
 
     while (len > 0) {
-        n = utf8_seq(s, len, &cp);
+        n = mkt_text_utf8_char((const char *) s, len, &cp);
 
         if (n == 0) {
             add = replacement;
@@ -85,7 +92,7 @@ mkt_text_clean(char *dst, size_t cap, const char *src, size_t len)
         s += n;
         len -= n;
 
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+        if (mkt_text_is_control(cp)) {
             continue;
         }
 
@@ -114,4 +121,20 @@ mkt_text_append(char *buf, size_t cap, size_t *n, const char *s, size_t len)
     memcpy(buf + *n, s, len);
     *n += len;
     buf[*n] = '\0';
+}
+
+
+size_t
+mkt_text_trim(char *s, size_t len)
+{
+    size_t  start;
+
+    for (start = 0; start < len && s[start] == ' '; start++) { }
+    while (len > start && s[len - 1] == ' ') {
+        len--;
+    }
+    if (start > 0) {
+        memmove(s, s + start, len - start);
+    }
+    return len - start;
 }

@@ -20,4 +20,18 @@ size_t mkt_text_clean(char *dst, size_t cap, const char *src, size_t len);
 void mkt_text_append(char *buf, size_t cap, size_t *n, const char *s,
     size_t len);
 
+/* Removes spaces (only ' ') from both ends of s in place; the new length. */
+size_t mkt_text_trim(char *s, size_t len);
+
+/*
+ * The length (1 to 4) of the well-formed UTF-8 character at s (len > 0
+ * bytes) and its code point in *cp; 0 when s starts with an invalid
+ * sequence (a stray byte, an overlong form, a surrogate, past U+10FFFF
+ * or cut short by len).
+ */
+size_t mkt_text_utf8_char(const char *s, size_t len, unsigned long *cp);
+
+/* Whether cp is a control character: C0, DEL or C1. */
+int mkt_text_is_control(unsigned long cp);
+
 #endif

@@ -2,7 +2,7 @@
  * pairs, decoding only the values of the parameters it looks for. */
 #include <string.h>
 
-#include "text.h"
+#include "query.h"
 #include "utm.h"
 
 typedef struct {
@@ -35,98 +35,6 @@ static const char *const  field_names[MKT_UTM_FIELDS] = {
 #define UTM_PREFIX_LEN  4
 
 
-static int
-lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-
-/* s (len bytes) is name, ASCII case-insensitively */
-static int
-name_is(const char *s, size_t len, const char *name, size_t name_len)
-{
-    size_t  i;
-
-    if (len != name_len) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        if (lower((unsigned char) s[i]) != lower((unsigned char) name[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-
-static int
-hex(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-
-static int
-is_space(char c)
-{
-    return c == ' ';
-}
-
-
-/*
- * The value s (len <= MKT_QUERY_SCAN_MAX) percent-decoded, cleaned, cut
- * to cap and trimmed into dst; its length.  A '%' not followed by two hex
- * digits stays as it is.
- */
-static size_t
-decode_value(const char *s, size_t len, char *dst, size_t cap)
-{
-    char    buf[MKT_QUERY_SCAN_MAX];
-    size_t  i, n, start, out;
-    int     hi, lo;
-
-    n = 0;
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            buf[n++] = ' ';
-
-        } else if (s[i] == '%' && i + 2 < len
-                   && (hi = hex((unsigned char) s[i + 1])) >= 0
-                   && (lo = hex((unsigned char) s[i + 2])) >= 0)
-        {
-            buf[n++] = (char) (hi << 4 | lo);
-            i += 2;
-
-        } else {
-            buf[n++] = s[i];
-        }
-    }
-
-    /* spaces first, so they take none of the capacity; cleaning may bare
-     * more (" %01 x"), so once again after */
-    for (start = 0; start < n && is_space(buf[start]); start++) { }
-    while (n > start && is_space(buf[n - 1])) {
-        n--;
-    }
-
-    out = mkt_text_clean(dst, cap, buf + start, n - start);
-
-    for (start = 0; start < out && is_space(dst[start]); start++) { }
-    while (out > start && is_space(dst[out - 1])) {
-        out--;
-    }
-    if (start > 0) {
-        memmove(dst, dst + start, out - start);
-    }
-    return out - start;
-}
-
-
 /* The utm field a parameter name is, or -1. */
 static int
 utm_field(const char *name, size_t len)
@@ -134,13 +42,14 @@ utm_field(const char *name, size_t len)
     size_t  i;
 
     if (len <= UTM_PREFIX_LEN
-        || !name_is(name, UTM_PREFIX_LEN, UTM_PREFIX, UTM_PREFIX_LEN))
+        || !mkt_query_name_is(name, UTM_PREFIX_LEN, UTM_PREFIX,
+                              UTM_PREFIX_LEN))
     {
         return -1;
     }
     for (i = 0; i < MKT_UTM_FIELDS; i++) {
-        if (name_is(name + UTM_PREFIX_LEN, len - UTM_PREFIX_LEN,
-                    field_names[i], strlen(field_names[i])))
+        if (mkt_query_name_is(name + UTM_PREFIX_LEN, len - UTM_PREFIX_LEN,
+                              field_names[i], strlen(field_names[i])))
         {
             return (int) i;
         }
@@ -153,7 +62,7 @@ static void
 take_click(mkt_utm_t *out, const char *name, size_t name_len,
     const char *source, mkt_click_kind_e kind, const char *v, size_t vlen)
 {
-    out->click_len = decode_value(v, vlen, out->click, MKT_CLICK_ID_MAX);
+    out->click_len = mkt_query_value(out->click, MKT_CLICK_ID_MAX, v, vlen);
     if (out->click_len == 0) {
         return;
     }
@@ -179,15 +88,15 @@ take_pair(const mkt_channels_t *ch, mkt_utm_t *out, int *code_seen,
     f = utm_field(name, nlen);
     if (f >= 0) {
         if (out->len[f] == 0) {
-            out->len[f] = decode_value(v, vlen, out->value[f],
-                                       MKT_UTM_VALUE_MAX);
+            out->len[f] = mkt_query_value(out->value[f], MKT_UTM_VALUE_MAX,
+                                          v, vlen);
         }
         return;
     }
 
     for (i = 0; i < NCLICK_IDS; i++) {
         c = &click_ids[i];
-        if (name_is(name, nlen, c->name, c->len)) {
+        if (mkt_query_name_is(name, nlen, c->name, c->len)) {
             if (out->click_name == NULL) {
                 take_click(out, c->name, c->len, c->source, c->kind, v,
                            vlen);
@@ -202,7 +111,7 @@ take_pair(const mkt_channels_t *ch, mkt_utm_t *out, int *code_seen,
 
     for (i = 0; i < ch->nclick_ids; i++) {
         extra = &ch->click_ids[i];
-        if (name_is(name, nlen, extra->data, extra->len)) {
+        if (mkt_query_name_is(name, nlen, extra->data, extra->len)) {
             if (out->click_name == NULL) {
                 take_click(out, extra->data, extra->len, "", MKT_CLICK_OTHER,
                            v, vlen);
@@ -212,9 +121,9 @@ take_pair(const mkt_channels_t *ch, mkt_utm_t *out, int *code_seen,
     }
 
     if (!*code_seen && ch->param.len
-        && name_is(name, nlen, ch->param.data, ch->param.len))
+        && mkt_query_name_is(name, nlen, ch->param.data, ch->param.len))
     {
-        n = decode_value(v, vlen, code, sizeof(code));
+        n = mkt_query_value(code, sizeof(code), v, vlen);
         if (n) {
             *code_seen = 1;
             out->code = mkt_channels_find_code(ch, code, n);
@@ -227,8 +136,9 @@ void
 mkt_utm_parse(const mkt_channels_t *ch, const char *args, size_t len,
     mkt_utm_t *out)
 {
-    int          code_seen;
-    size_t       i, end, ns, eq, scan;
+    int               code_seen;
+    size_t            i, pos;
+    mkt_query_arg_t   a;
 
     for (i = 0; i < MKT_UTM_FIELDS; i++) {
         out->len[i] = 0;
@@ -241,26 +151,11 @@ mkt_utm_parse(const mkt_channels_t *ch, const char *args, size_t len,
     out->code = NULL;
 
     code_seen = 0;
-    scan = len < MKT_QUERY_SCAN_MAX ? len : MKT_QUERY_SCAN_MAX;
+    pos = 0;
 
-    for (i = 0; i < scan; i = end + 1) {
-        ns = i;
-        eq = (size_t) -1;
-        for (end = i; end < scan && args[end] != '&'; end++) {
-            if (args[end] == '=' && eq == (size_t) -1) {
-                eq = end;
-            }
-        }
-
-        if (end == scan && scan < len && args[scan] != '&') {
-            break;                  /* cut by the bound */
-        }
-        if (eq == (size_t) -1 || eq == ns || eq + 1 == end) {
-            continue;               /* no name or no value */
-        }
-
-        take_pair(ch, out, &code_seen, args + ns, eq - ns, args + eq + 1,
-                  end - eq - 1);
+    while (mkt_query_next(args, len, &pos, &a)) {
+        take_pair(ch, out, &code_seen, a.name, a.name_len, a.value,
+                  a.value_len);
     }
 }
 
@@ -296,7 +191,9 @@ mkt_utm_builtin_param(const char *name, size_t len)
     }
 
     for (i = 0; i < NCLICK_IDS; i++) {
-        if (name_is(name, len, click_ids[i].name, click_ids[i].len)) {
+        if (mkt_query_name_is(name, len, click_ids[i].name,
+                              click_ids[i].len))
+        {
             return 2;
         }
     }

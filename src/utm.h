@@ -7,10 +7,8 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "query.h"
 
-/* Only this many bytes of a query string are read; a parameter that does
- * not end within them is ignored. */
-#define MKT_QUERY_SCAN_MAX  8192
 #define MKT_CLICK_ID_MAX    256     /* bytes of a click id value */
 
 typedef enum {
