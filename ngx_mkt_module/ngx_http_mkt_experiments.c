@@ -17,6 +17,7 @@
 typedef struct {
     ngx_http_request_t        *r;
     ngx_http_mkt_ctx_t        *ctx;
+    ngx_uint_t                 data;     /* of the attribute being built */
 } ngx_http_mkt_attr_ctx_t;
 
 typedef ngx_int_t (*ngx_http_mkt_attr_pt)(ngx_http_mkt_attr_ctx_t *a,
@@ -26,6 +27,7 @@ typedef struct {
     uint32_t                   flag;
     const char                *name;
     ngx_http_mkt_attr_pt       get;
+    ngx_uint_t                 data;     /* for get, as a->data */
 } ngx_http_mkt_attr_t;
 
 
@@ -55,13 +57,7 @@ static ngx_int_t ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_utm(ngx_http_mkt_attr_ctx_t *a,
-    mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_ft(ngx_http_mkt_attr_ctx_t *a,
-    mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_lt(ngx_http_mkt_attr_ctx_t *a,
-    mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_channel(ngx_http_mkt_attr_ctx_t *a,
+static ngx_int_t ngx_http_mkt_attr_touch(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
@@ -76,25 +72,26 @@ static ngx_int_t ngx_http_mkt_variable_decisions(ngx_http_request_t *r,
 
 /* The attributes a request offers conditions: one line each. */
 static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
-    { MKT_ATTR(ID), "id", ngx_http_mkt_attr_id },
-    { MKT_ATTR(VID), "vid", ngx_http_mkt_attr_vid },
-    { MKT_ATTR(UID), "uid", ngx_http_mkt_attr_uid },
-    { MKT_ATTR(NEW), "new", ngx_http_mkt_attr_new },
-    { MKT_ATTR(TAGS), "tags", ngx_http_mkt_attr_tags },
-    { MKT_ATTR(HOST), "host", ngx_http_mkt_attr_host },
-    { MKT_ATTR(PATH), "path", ngx_http_mkt_attr_path },
-    { MKT_ATTR(DEVICE), "device", ngx_http_mkt_attr_device },
-    { MKT_ATTR(BROWSER), "browser", ngx_http_mkt_attr_browser },
-    { MKT_ATTR(DOW), "dow", ngx_http_mkt_attr_dow },
-    { MKT_ATTR(HOUR), "hour", ngx_http_mkt_attr_hour },
-    { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query },
-    { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header },
-    { MKT_ATTR(GEO), "geo", ngx_http_mkt_attr_geo },
-    { MKT_ATTR(UTM), "utm", ngx_http_mkt_attr_utm },
-    { MKT_ATTR(FT), "ft", ngx_http_mkt_attr_ft },
-    { MKT_ATTR(LT), "lt", ngx_http_mkt_attr_lt },
-    { MKT_ATTR(CHANNEL), "channel", ngx_http_mkt_attr_channel },
-    { 0, NULL, NULL }
+    { MKT_ATTR(ID), "id", ngx_http_mkt_attr_id, 0 },
+    { MKT_ATTR(VID), "vid", ngx_http_mkt_attr_vid, 0 },
+    { MKT_ATTR(UID), "uid", ngx_http_mkt_attr_uid, 0 },
+    { MKT_ATTR(NEW), "new", ngx_http_mkt_attr_new, 0 },
+    { MKT_ATTR(TAGS), "tags", ngx_http_mkt_attr_tags, 0 },
+    { MKT_ATTR(HOST), "host", ngx_http_mkt_attr_host, 0 },
+    { MKT_ATTR(PATH), "path", ngx_http_mkt_attr_path, 0 },
+    { MKT_ATTR(DEVICE), "device", ngx_http_mkt_attr_device, 0 },
+    { MKT_ATTR(BROWSER), "browser", ngx_http_mkt_attr_browser, 0 },
+    { MKT_ATTR(DOW), "dow", ngx_http_mkt_attr_dow, 0 },
+    { MKT_ATTR(HOUR), "hour", ngx_http_mkt_attr_hour, 0 },
+    { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query, 0 },
+    { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header, 0 },
+    { MKT_ATTR(GEO), "geo", ngx_http_mkt_attr_geo, 0 },
+    { MKT_ATTR(UTM), "utm", ngx_http_mkt_attr_touch, MKT_ATTR_BIT_UTM },
+    { MKT_ATTR(FT), "ft", ngx_http_mkt_attr_touch, MKT_ATTR_BIT_FT },
+    { MKT_ATTR(LT), "lt", ngx_http_mkt_attr_touch, MKT_ATTR_BIT_LT },
+    { MKT_ATTR(CHANNEL), "channel", ngx_http_mkt_attr_touch,
+      MKT_ATTR_BIT_CHANNEL },
+    { 0, NULL, NULL, 0 }
 };
 
 
@@ -489,33 +486,12 @@ ngx_http_mkt_attr_geo(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 }
 
 
+/* utm, ft, lt and channel (a->data: which) */
 static ngx_int_t
-ngx_http_mkt_attr_utm(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+ngx_http_mkt_attr_touch(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 {
-    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_UTM, v);
+    return ngx_http_mkt_touch_attr(a->r, a->ctx, a->data, v);
 }
-
-
-static ngx_int_t
-ngx_http_mkt_attr_ft(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
-{
-    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_FT, v);
-}
-
-
-static ngx_int_t
-ngx_http_mkt_attr_lt(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
-{
-    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_LT, v);
-}
-
-
-static ngx_int_t
-ngx_http_mkt_attr_channel(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
-{
-    return ngx_http_mkt_touch_attr(a->r, a->ctx, MKT_ATTR_BIT_CHANNEL, v);
-}
-
 
 /* Only what the config's conditions and hash attributes refer to. */
 static ngx_int_t
@@ -554,6 +530,7 @@ ngx_http_mkt_build_attrs(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
             continue;
         }
 
+        a.data = at->data;
         rc = at->get(&a, &pairs[n].val);
 
         if (rc == NGX_ERROR) {
