@@ -98,13 +98,20 @@ ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
 void
 ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c)
 {
+    ngx_http_mkt_count_worker_n(c, 1);
+}
+
+
+void
+ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n)
+{
     ngx_http_mkt_shctx_t      *sh;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    (void) ngx_atomic_fetch_add(&sh->counter[c], 1);
+    (void) ngx_atomic_fetch_add(&sh->counter[c], (ngx_atomic_int_t) n);
 }
 
 
