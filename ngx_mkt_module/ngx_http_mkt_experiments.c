@@ -173,6 +173,10 @@ ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_mkt_config_cleanup;
     cln->data = mcf->config;
 
+    if (ngx_http_mkt_exposures_conf(cf, mcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -640,6 +644,7 @@ ngx_http_mkt_exposures(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
         }
 
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_exposures);
+        ngx_http_mkt_exposures_count(r, res->exp, res->variation);
 
         if (!emit) {
             continue;

@@ -100,6 +100,7 @@ typedef struct {
 
 
 typedef struct ngx_http_mkt_geo_conf_s  ngx_http_mkt_geo_conf_t;
+typedef struct ngx_http_mkt_exposures_s  ngx_http_mkt_exposures_t;
 
 typedef struct {
     ngx_addr_t                 addr;
@@ -124,6 +125,7 @@ typedef struct {
     ngx_shm_zone_t            *tags_zone;     /* mkt_tags_cache, or NULL */
     ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
     ngx_array_t               *sinks;         /* of ngx_http_mkt_sink_t */
+    ngx_http_mkt_exposures_t  *exposures;     /* counts for the SRM check */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -336,9 +338,18 @@ void ngx_http_mkt_event_from_request(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, mkt_event_type_e type, mkt_event_t *ev);
 ngx_int_t ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev);
 
+ngx_int_t ngx_http_mkt_exposures_conf(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+void ngx_http_mkt_exposures_count(ngx_http_request_t *r, ngx_uint_t exp,
+    ngx_uint_t variation);
+ngx_buf_t *ngx_http_mkt_exposures_status(ngx_http_request_t *r,
+    ngx_uint_t prom);
+
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 
+void *ngx_http_mkt_shm_calloc(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size);
 ngx_int_t ngx_http_mkt_status_init_zone(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 void ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c);

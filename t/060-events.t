@@ -19,6 +19,10 @@ my $exp = encode_json({
         { key => 'done', status => 'stopped', winner => 'won',
           variations => ['old', 'won'] },
         { key => 'draft', status => 'draft', variations => ['x', 'y'] },
+        # hashed on a user id every test visitor shares: all in one arm,
+        # the kind of bug the live SRM check is for
+        { key => 'skewed', hashAttribute => 'uid',
+          variations => ['c', 't'], weights => [0.5, 0.5] },
     ],
 });
 
@@ -29,6 +33,7 @@ my $ngx = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
     mkt_events_log %%PREFIX%%/buffered.jsonl buffer=64k flush=300ms;
     mkt_qa 127.0.0.1;
     mkt_privacy gpc=on;
+    mkt_user_id \$http_x_user;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -176,6 +181,48 @@ is($st->{events_exposures}, scalar(grep { $_->{type} eq 'exposure' }
 is($st->{events_touches}, 2, 'events_touches');
 is($st->{exposures}, $st->{events_exposures}, 'exposures counted');
 is($st->{events_dropped}, 0, 'nothing dropped');
+
+# --- exposures per variation and the live SRM check -----------------------
+
+my $prom = request(GET => '/status?format=prometheus')->{body};
+my %hero;
+my @exposed = grep { $_->{type} eq 'exposure' } events($log);
+$hero{$_->{var}}++ for grep { $_->{exp} eq 'hero' } @exposed;
+for my $v ('control', 'new-hero') {
+    is($st->{experiments}{hero}{exposures}{$v}, $hero{$v} // 0,
+       "hero/$v exposures in the status");
+    like($prom, qr/^mkt_exposures_total\{experiment="hero",variation="$v"\} \Q@{[ $hero{$v} \/\/ 0 ]}\E$/m,
+         "hero/$v exposures for Prometheus");
+}
+is_deeply([sort keys %{$st->{experiments}}], ['all-in', 'hero', 'skewed'],
+          'running experiments only');
+is($st->{experiments}{hero}{srm_p}, undef, 'too few exposures: no p yet');
+is($st->{experiments}{hero}{srm}, JSON::PP::false, 'and no flag');
+like($prom, qr/^mkt_srm_p_value\{experiment="hero"\} -1\.000000$/m,
+     'p -1 for Prometheus');
+
+for (1 .. 12) {
+    visit(new_jar(), '/', 'X-User' => 'shared-user');
+}
+$st = status();
+# (fnv32a hashing of "shared-user" puts it in c, whatever the visitor)
+is_deeply($st->{experiments}{skewed}{exposures}, { c => 12, t => 0 },
+          'skewed: 12 to 0');
+# chi-square of 12:0 against 6:6 is 12, p = erfc(sqrt(6)) = 0.000532
+cmp_ok(abs($st->{experiments}{skewed}{srm_p} - 0.000532), '<', 0.000001,
+       'skewed: chi-square p-value 0.000532');
+is($st->{experiments}{skewed}{srm}, JSON::PP::true, 'skewed: SRM flagged');
+$prom = request(GET => '/status?format=prometheus')->{body};
+like($prom, qr/^mkt_srm_mismatch\{experiment="skewed"\} 1$/m,
+     'flag for Prometheus');
+like($prom, qr/^mkt_srm_mismatch\{experiment="all-in"\} 0$/m,
+     'all-in (weights 0 and 1, everyone in b) is no mismatch');
+$all = scalar(() = events($log));
+
+# a reload with the same experiments keeps the counts
+$ngx->reload;
+is_deeply(status()->{experiments}{skewed}{exposures}, { c => 12, t => 0 },
+          'counts kept across a reload');
 
 # --- the buffered sink: flushed by its timer, whole lines, reopen ---------
 
