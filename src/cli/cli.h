@@ -27,10 +27,16 @@
     "        [--half-life DAYS] [--sequential [N]] [-o FILE]\n"              \
     "        experiment results, funnel and attribution from event files"
 
+#define MKT_CLI_GEN_USAGE                                                     \
+    "gen [--visitors N] [--seed S] [--exp KEY] [--variations K] [--rate P]\n"\
+    "        [--uplift R] [--spread S] [--days D] [--start T]\n"             \
+    "        synthetic events with a known uplift, one JSON line each"
+
 int mkt_cli_lint(int argc, char **argv);
 int mkt_cli_explain(int argc, char **argv);
 int mkt_cli_eval(int argc, char **argv);
 int mkt_cli_report(int argc, char **argv);
+int mkt_cli_gen(int argc, char **argv);
 
 /* Loads a config, printing its warnings and errors to stderr as
  * "warning: ..." and "error: ..." lines.  NULL on error. */
