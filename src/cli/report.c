@@ -166,7 +166,8 @@ mkt_cli_report(int argc, char **argv)
             config = argv[++i];
         } else if (strcmp(s, "--format") == 0) {
             format = argv[++i];
-            if (strcmp(format, "table") && strcmp(format, "json"))
+            if (strcmp(format, "table") && strcmp(format, "json")
+                && strcmp(format, "csv") && strcmp(format, "html"))
             {
                 usage_error("unknown format", format);
                 goto out;
@@ -246,6 +247,12 @@ mkt_cli_report(int argc, char **argv)
     switch (format[0]) {
     case 'j':
         mkt_report_print_json(out, rp);
+        break;
+    case 'c':
+        mkt_report_print_csv(out, rp);
+        break;
+    case 'h':
+        mkt_report_print_html(out, rp);
         break;
     default:
         mkt_report_print_table(out, rp);

@@ -551,3 +551,144 @@ mkt_report_print_json(FILE *f, const mkt_report_t *rp)
     }
     fputs("}}\n", f);
 }
+
+
+/* --- CSV (RFC 4180) ---------------------------------------------------- */
+
+#define CSV_COLUMNS                                                           \
+    "kind,experiment,goal,variation,dimension,name,model,visitors,"           \
+    "converted,rate,uplift,uplift_lo,uplift_hi,p,chance_to_beat,"             \
+    "revenue_per_visitor,revenue_uplift,revenue_p,cuped_diff,cuped_lo,"       \
+    "cuped_hi,variance_reduction,srm_p,credit_conversions,credit_revenue"
+
+#define CSV_NCOLUMNS  25
+
+
+static void
+csv_str(FILE *f, const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len > 0 && strcspn(s, ",\"\r\n") >= len) {
+        fwrite(s, 1, len, f);
+        return;
+    }
+    fputc('"', f);
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            fputc('"', f);
+        }
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+
+/* One row: the text columns (NULL: empty) then numbers (NaN: empty) from
+ * column 8 on, given as (index, value) pairs ending with index 0. */
+static void
+csv_row(FILE *f, const char *kind, const mkt_str_t *exp, const mkt_str_t *goal,
+    const mkt_str_t *var, const char *dim, const mkt_str_t *name,
+    const char *model, ...)
+{
+    double   v[CSV_NCOLUMNS];
+    va_list  ap;
+    int      i;
+
+    fputs(kind, f);
+    fputc(',', f);
+    if (exp) {
+        csv_str(f, exp->data, exp->len);
+    }
+    fputc(',', f);
+    if (goal) {
+        csv_str(f, goal->data, goal->len);
+    }
+    fputc(',', f);
+    if (var) {
+        csv_str(f, var->data, var->len);
+    }
+    fprintf(f, ",%s,", dim ? dim : "");
+    if (name) {
+        csv_str(f, name->data, name->len);
+    }
+    fprintf(f, ",%s", model ? model : "");
+
+    for (i = 0; i < CSV_NCOLUMNS; i++) {
+        v[i] = NAN;
+    }
+    va_start(ap, model);
+    while ((i = va_arg(ap, int)) != 0) {
+        v[i] = va_arg(ap, double);
+    }
+    va_end(ap);
+
+    for (i = 7; i < CSV_NCOLUMNS; i++) {
+        fputc(',', f);
+        if (!isnan(v[i])) {
+            fprintf(f, "%.10g", v[i]);
+        }
+    }
+    fputs("\r\n", f);
+}
+
+
+void
+mkt_report_print_csv(FILE *f, const mkt_report_t *rp)
+{
+    const mkt_report_exp_t     *e;
+    const mkt_report_credit_t  *cr;
+    mkt_report_cmp_t            c;
+    size_t                      i, v, g, k;
+    int                         d, m;
+
+    fputs(CSV_COLUMNS "\r\n", f);
+
+    for (i = 0; i < rp->nexps; i++) {
+        e = &rp->exps[i];
+        for (g = 0; g < e->ngoals; g++) {
+            for (v = 0; v < e->nvars; v++) {
+                k = v * e->ngoals + g;
+                mkt_report_compare(rp, e, v, g, &c);
+                if (v == 0) {
+                    /* the control: no comparison */
+                    csv_row(f, "experiment", &e->key, &rp->goals[e->goals[g]],
+                            &e->vars[v], NULL, NULL, NULL,
+                            7, e->cells[k].n, 8, e->cells[k].x, 9, c.rate,
+                            15, c.rpv, 22, e->srm_p, 0);
+                    continue;
+                }
+                csv_row(f, "experiment", &e->key, &rp->goals[e->goals[g]],
+                        &e->vars[v], NULL, NULL, NULL,
+                        7, e->cells[k].n, 8, e->cells[k].x, 9, c.rate,
+                        10, c.conv.rel, 11, c.conv.rel_lo, 12, c.conv.rel_hi,
+                        13, c.conv.p, 14, c.beat, 15, c.rpv, 16, c.rev.rel,
+                        17, c.rev.p, 18, c.cuped_diff, 19, c.cuped_lo,
+                        20, c.cuped_hi, 21, c.var_reduction, 22, e->srm_p, 0);
+            }
+        }
+        for (v = 0; v < e->nvars; v++) {
+            for (g = 0; g < rp->ngoals; g++) {
+                csv_row(f, "funnel", &e->key, &rp->goals[g], &e->vars[v],
+                        NULL, NULL, NULL, 7, e->funnel[v * rp->ngoals + g], 0);
+            }
+        }
+    }
+
+    for (g = 0; g < rp->ngoals; g++) {
+        csv_row(f, "funnel", NULL, &rp->goals[g], NULL, NULL, NULL, NULL,
+                7, rp->funnel[g], 0);
+    }
+
+    for (d = 0; d < MKT_DIMS; d++) {
+        for (i = 0; i < rp->ncredit[d]; i++) {
+            cr = &rp->credit[d][i];
+            for (m = 0; m < MKT_MODELS; m++) {
+                csv_row(f, "attribution", NULL, NULL, NULL,
+                        mkt_report_dim_name(d), &cr->name,
+                        mkt_report_model_name(m), 23, cr->conv[m],
+                        24, cr->rev[m], 0);
+            }
+        }
+    }
+}

@@ -9,5 +9,7 @@
 
 void mkt_report_print_table(FILE *f, const mkt_report_t *rp);
 void mkt_report_print_json(FILE *f, const mkt_report_t *rp);
+void mkt_report_print_csv(FILE *f, const mkt_report_t *rp);
+void mkt_report_print_html(FILE *f, const mkt_report_t *rp);
 
 #endif
