@@ -121,6 +121,33 @@ is($code, 2, 'bad format: exit 2');
 is($code, 1, 'missing file: exit 1');
 like($err, qr/cannot open/, 'missing file: said');
 
+# --- a Redis stream: field "e" of each entry, read in pages of 1000
+my $redis = start_redis();
+my @some = @lines[0 .. 2499];
+$redis->cmd(XADD => 'mkt:events', '*', 'e', $_) for @some;
+$redis->cmd(XADD => 'mkt:events', '*', 'other', 'x');
+write_file("$dir/some.jsonl", join("\n", @some) . "\n");
+($code, $out, $err) = run_cmd([$mkt, 'report', '--format', 'json',
+    '--redis', '127.0.0.1:' . $redis->port, '--stream', 'mkt:events']);
+is($code, 0, 'redis: exits 0') or diag($err);
+my $fromredis = decode_json($out);
+is($fromredis->{input}{lines}, 2501, 'redis: every entry');
+is($fromredis->{input}{malformed}, 1, 'redis: the entry without e');
+($code, $out) = run_cmd([$mkt, 'report', '--format', 'json',
+    "$dir/some.jsonl"]);
+my $fromfile = decode_json($out);
+is_deeply($fromredis->{experiments}, $fromfile->{experiments},
+    'redis: the same experiments as from a file');
+is_deeply($fromredis->{attribution}, $fromfile->{attribution},
+    'redis: the same attribution');
+($code, undef, $err) = run_cmd([$mkt, 'report', '--redis',
+    '127.0.0.1:' . $redis->port]);
+is($code, 2, 'redis: --stream is required');
+($code, undef, $err) = run_cmd([$mkt, 'report', '--redis', '127.0.0.1:1',
+    '--stream', 'k']);
+is($code, 1, 'redis: connection refused is exit 1');
+like($err, qr/cannot connect to redis/, 'redis: and said');
+
 # --- HTML, rendered by Chromium
 ($code, $out) = run_cmd([$mkt, 'report', '--format', 'html', '-o',
     "$dir/report.html", "$dir/events.jsonl"]);

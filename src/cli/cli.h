@@ -22,9 +22,10 @@
     "line out"
 
 #define MKT_CLI_REPORT_USAGE                                                  \
-    "report EVENTS...|- [--config FILE] [--format table|json|csv|html]\n"    \
-    "        [--goal G] [--from T] [--to T] [--lookback DAYS]\n"             \
-    "        [--half-life DAYS] [--sequential [N]] [-o FILE]\n"              \
+    "report [EVENTS...|-] [--redis HOST:PORT --stream KEY] [--config FILE]\n"\
+    "        [--format table|json|csv|html] [--goal G] [--from T] [--to T]\n"\
+    "        [--lookback DAYS] [--half-life DAYS] [--sequential [N]]\n"      \
+    "        [-o FILE]\n"                                                     \
     "        experiment results, funnel and attribution from event files"
 
 #define MKT_CLI_GEN_USAGE                                                     \

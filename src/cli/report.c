@@ -1,5 +1,6 @@
-/* mkt report: reads event files (or stdin) line by line into the report
- * (src/report.h) and prints it in the format asked for. */
+/* mkt report: reads event files (or stdin) line by line, and a Redis
+ * stream, into the report (src/report.h) and prints it in the format
+ * asked for. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "report.h"
 #include "report_out.h"
+#include "report_redis.h"
 
 #define READ_BUF   (4 << 20)
 #define LINE_MAX_BYTES  (1 << 20)   /* longer lines are malformed */
@@ -118,7 +120,7 @@ parse_days(const char *s, int64_t *ms)
 int
 mkt_cli_report(int argc, char **argv)
 {
-    const char         *config, *format, *outpath, *s;
+    const char         *config, *format, *outpath, *s, *redis, *stream;
     const char        **files;
     mkt_report_opts_t   o;
     mkt_report_t       *rp;
@@ -133,6 +135,7 @@ mkt_cli_report(int argc, char **argv)
     config = NULL;
     format = "table";
     outpath = NULL;
+    redis = stream = NULL;
     files = calloc((size_t) argc + 1, sizeof(char *));
     nfiles = 0;
     if (files == NULL) {
@@ -174,6 +177,10 @@ mkt_cli_report(int argc, char **argv)
             }
         } else if (strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) {
             outpath = argv[++i];
+        } else if (strcmp(s, "--redis") == 0) {
+            redis = argv[++i];
+        } else if (strcmp(s, "--stream") == 0) {
+            stream = argv[++i];
         } else if (strcmp(s, "--goal") == 0) {
             o.goal = argv[++i];
         } else if (strcmp(s, "--from") == 0 || strcmp(s, "--to") == 0) {
@@ -201,7 +208,11 @@ mkt_cli_report(int argc, char **argv)
             goto out;
         }
     }
-    if (nfiles == 0) {
+    if ((redis == NULL) != (stream == NULL)) {
+        usage_error("--redis and --stream go together", NULL);
+        goto out;
+    }
+    if (nfiles == 0 && redis == NULL) {
         usage_error("no event files (use - for stdin)", NULL);
         goto out;
     }
@@ -228,6 +239,9 @@ mkt_cli_report(int argc, char **argv)
         if (read_file(rp, files[i], buf, READ_BUF) != 0) {
             goto done;
         }
+    }
+    if (redis != NULL && mkt_report_read_redis(rp, redis, stream) != 0) {
+        goto done;
     }
     if (mkt_report_finish(rp) != 0) {
         fprintf(stderr, "mkt report: out of memory\n");
