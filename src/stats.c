@@ -63,6 +63,14 @@ mkt_stats_norm_quantile(double p)
 }
 
 
+/* A denominator of Lentz's method kept away from 0. */
+static double
+nz(double v)
+{
+    return fabs(v) < TINY ? TINY : v;
+}
+
+
 /* The continued fraction of I_x(a, b) (NR 6.4.5). */
 static double
 betacf(double a, double b, double x)
@@ -74,36 +82,18 @@ betacf(double a, double b, double x)
     qap = a + 1;
     qam = a - 1;
     c = 1;
-    d = 1 - qab * x / qap;
-    if (fabs(d) < TINY) {
-        d = TINY;
-    }
-    d = 1 / d;
+    d = 1 / nz(1 - qab * x / qap);
     h = d;
 
     for (m = 1; m <= ITMAX; m++) {
         m2 = 2 * m;
         aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < TINY) {
-            d = TINY;
-        }
-        c = 1 + aa / c;
-        if (fabs(c) < TINY) {
-            c = TINY;
-        }
-        d = 1 / d;
+        d = 1 / nz(1 + aa * d);
+        c = nz(1 + aa / c);
         h *= d * c;
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < TINY) {
-            d = TINY;
-        }
-        c = 1 + aa / c;
-        if (fabs(c) < TINY) {
-            c = TINY;
-        }
-        d = 1 / d;
+        d = 1 / nz(1 + aa * d);
+        c = nz(1 + aa / c);
         del = d * c;
         h *= del;
         if (fabs(del - 1) < EPS) {
@@ -169,15 +159,8 @@ mkt_stats_gamma_q(double s, double x)
     for (i = 1; i <= ITMAX; i++) {
         an = -i * (i - s);
         b += 2;
-        d = an * d + b;
-        if (fabs(d) < TINY) {
-            d = TINY;
-        }
-        c = b + an / c;
-        if (fabs(c) < TINY) {
-            c = TINY;
-        }
-        d = 1 / d;
+        d = 1 / nz(an * d + b);
+        c = nz(b + an / c);
         del = d * c;
         h *= del;
         if (fabs(del - 1) < EPS) {
