@@ -567,6 +567,50 @@ $res = request(GET => '/status?format=prometheus');
 like($res->{body}, qr/^mkt_collect_rejected_too_many_total 2$/m,
      'Prometheus: per reason');
 
+# the dedup window survives a reload
+$ngx->reload;
+is(post('/mkt/collect', '{"goal":"purchase","order":"D-1"}')->{status}, 204,
+   'after a reload: acknowledged');
+is(scalar(new_events()), 0, 'after a reload: still a duplicate');
+
+# --- a small dedup zone: the oldest orders are forgotten; the window ---------
+
+my $small = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/exp.json;
+    mkt_events_log %%PREFIX%%/events.jsonl buffer=0;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /c { mkt_collect dedup=32k; }
+        location = /w { mkt_collect dedup=32k dedup_window=1s; }
+        location = /status { mkt_status; }
+    }
+EOF
+my $slog = $small->prefix . '/events.jsonl';
+my $n = 0;
+for my $i (1 .. 1000) {
+    $n++ if request(GET => "/c?goal=signup&order=E-$i")->{status} == 204;
+}
+is($n, 1000, '1000 orders acknowledged');
+$st = decode_json(request(GET => '/status')->{body});
+ok($st->{dedup_evicted} > 0, 'a 32k zone evicted some: '
+   . $st->{dedup_evicted});
+request(GET => '/c?goal=signup&order=E-1000');
+request(GET => '/c?goal=signup&order=E-1');
+my @lines = split /\n/, read_file($slog);
+is(scalar @lines, 1001, 'the newest order is remembered, the oldest was '
+   . 'forgotten and recorded again');
+is(decode_json($lines[-1])->{order}, 'E-1', 'E-1 again');
+
+request(GET => '/w?goal=signup&order=T-1');
+request(GET => '/w?goal=signup&order=T-1');
+is(scalar(@{[ split /\n/, read_file($slog) ]}), 1002, 'T-1 once');
+sleep 2;
+request(GET => '/w?goal=signup&order=T-1');
+is(scalar(@{[ split /\n/, read_file($slog) ]}), 1003,
+   'T-1 again once its window passed');
+
 # --- without a sink: not acknowledged ----------------------------------------
 
 my $nosink = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
