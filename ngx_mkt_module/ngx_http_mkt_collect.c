@@ -23,6 +23,8 @@ static ngx_int_t ngx_http_mkt_collect_post(ngx_http_request_t *r,
 static void ngx_http_mkt_collect_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mkt_collect_record(ngx_http_request_t *r,
     mkt_beacon_event_t *events, size_t n, ngx_uint_t gif);
+static ngx_int_t ngx_http_mkt_collect_too_large(ngx_http_request_t *r,
+    ngx_http_mkt_collect_conf_t *cc);
 static ngx_int_t ngx_http_mkt_collect_fail(ngx_http_request_t *r,
     ngx_uint_t status, ngx_http_mkt_counter_e counter, const char *fmt,
     ...);
@@ -431,10 +433,7 @@ ngx_http_mkt_collect_post(ngx_http_request_t *r,
                        "text/plain");
         }
 
-        return ngx_http_mkt_collect_fail(r, NGX_HTTP_BAD_REQUEST,
-                                         NGX_HTTP_MKT_C_collect_rejected_too_large,
-                                         "body larger than %uz bytes",
-                                         cc->max_body);
+        return ngx_http_mkt_collect_too_large(r, cc);
     }
 
     r->request_body_in_single_buf = 1;
@@ -455,7 +454,6 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
 {
     u_char                       *p, *data;
     size_t                        len, n;
-    ngx_int_t                     rc;
     ngx_chain_t                  *cl;
     mkt_beacon_error_t            err;
     ngx_http_request_body_t      *rb;
@@ -480,11 +478,7 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
     }
 
     if ((rb && rb->temp_file) || len > cc->max_body) {
-        rc = ngx_http_mkt_collect_fail(r, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_MKT_C_collect_rejected_too_large,
-                                       "body larger than %uz bytes",
-                                       cc->max_body);
-        ngx_http_finalize_request(r, rc);
+        ngx_http_finalize_request(r, ngx_http_mkt_collect_too_large(r, cc));
         return;
     }
 
@@ -560,6 +554,17 @@ ngx_http_mkt_collect_record(ngx_http_request_t *r,
     }
 
     return ngx_http_mkt_collect_send(r, NGX_HTTP_NO_CONTENT, NULL, NULL, 0);
+}
+
+
+/* The text of src/beacon.c for a body over max_body. */
+static ngx_int_t
+ngx_http_mkt_collect_too_large(ngx_http_request_t *r,
+    ngx_http_mkt_collect_conf_t *cc)
+{
+    return ngx_http_mkt_collect_fail(r, NGX_HTTP_BAD_REQUEST,
+               NGX_HTTP_MKT_C_collect_rejected_too_large,
+               "body larger than %uz bytes", cc->max_body);
 }
 
 

@@ -205,7 +205,8 @@ $res = post('/mkt/collect', '{"goal":"signup"}',
 $count{collect_requests}++;
 is($res->{status}, 204, 'text/plain (sendBeacon): 204');
 $res = post('/mkt/collect', '{"goal":"signup"}',
-            headers => { 'Content-Type' => 'Application/JSON ; charset=utf-8' });
+            headers => {
+                'Content-Type' => 'Application/JSON ; charset=utf-8' });
 $count{collect_requests}++;
 is($res->{status}, 204, 'media type in any case, with parameters');
 is(scalar(new_events()), 2, 'both recorded');
@@ -532,7 +533,9 @@ is(scalar @ev, 1, 'not on 500, once for O-1, and O-3');
 is($ev[0]{order}, 'O-3', 'O-3');
 ok(!exists $ev[0]{value} && !exists $ev[0]{currency},
    'bad value and currency left out');
-$ngx->wait_error_log(qr/mkt_conversion "purchase" recorded without value: expected a number/);
+my $warning = 'mkt_conversion "purchase" recorded without value: '
+    . 'expected a number';
+ok($ngx->wait_error_log(qr/\Q$warning\E/), 'the bad value logged');
 
 my $tjar = new_jar();
 get('/thanks', jar => $tjar);
@@ -638,11 +641,13 @@ is($st->{conversions_deduplicated}, 0, 'nothing deduplicated');
 
 my $dir = test_dir();
 write_file("$dir/goals.json", '{"goals": ["signup"]}');
-nginx_test_fails('unknown goal', <<"EOF", qr/mkt_conversion goal "refund" is not one of the goals of mkt_config/);
+my $re = qr/mkt_conversion goal "refund" is not one of the goals of mkt_config/;
+nginx_test_fails('unknown goal', <<"EOF", $re);
     mkt_config $dir/goals.json;
     server { location / { mkt_conversion refund; } }
 EOF
-nginx_test_fails('no mkt_config', <<"EOF", qr/mkt_conversion goal "signup" is not one of the goals/);
+$re = qr/mkt_conversion goal "signup" is not one of the goals/;
+nginx_test_fails('no mkt_config', <<"EOF", $re);
     server { location / { mkt_conversion signup; } }
 EOF
 my ($rc, $out) = nginx_test_config(http => <<"EOF");
@@ -662,10 +667,12 @@ EOF
 nginx_test_fails('bad origin', <<"EOF", qr/invalid origin "shop.example.cn"/);
     server { location / { mkt_collect cors=shop.example.cn; } }
 EOF
-nginx_test_fails('origin with a path', <<"EOF", qr{invalid origin "https://a.cn/x"});
+$re = qr{invalid origin "https://a.cn/x"};
+nginx_test_fails('origin with a path', <<"EOF", $re);
     server { location / { mkt_collect cors=https://a.cn/x; } }
 EOF
-nginx_test_fails('conflicting dedup', <<"EOF", qr/"dedup=2m" conflicts with an earlier mkt_collect/);
+$re = qr/"dedup=2m" conflicts with an earlier mkt_collect/;
+nginx_test_fails('conflicting dedup', <<"EOF", $re);
     server {
         location /a { mkt_collect dedup=1m; }
         location /b { mkt_collect dedup=2m; }
