@@ -96,9 +96,7 @@ ngx_http_mkt_collect_main(ngx_conf_t *cf)
     cm->window = NGX_CONF_UNSET;
 
     if (ngx_array_init(&cm->collects, cf->pool, 2, sizeof(void *))
-        != NGX_OK
-        || ngx_array_init(&cm->conversions, cf->pool, 2, sizeof(void *))
-           != NGX_OK)
+        != NGX_OK)
     {
         return NULL;
     }

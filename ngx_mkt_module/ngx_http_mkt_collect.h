@@ -20,7 +20,8 @@ struct ngx_http_mkt_collect_main_s {
     time_t                     window;        /* NGX_CONF_UNSET: default */
     ngx_shm_zone_t            *zone;          /* "mkt_dedup" */
     ngx_array_t                collects;      /* of collect_conf_t * */
-    ngx_array_t                conversions;   /* of conversion_t * */
+    ngx_array_t                conversions;   /* copies of every
+                                               * mkt_conversion, or empty */
     ngx_uint_t                 max_events;    /* the most of any location */
     u_char                     key[MKT_DEDUP_KEY_LEN];
 };

@@ -36,7 +36,7 @@ ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t                         *value, s;
     ngx_uint_t                         i, f;
-    ngx_http_mkt_conversion_t         *cv, **pcv;
+    ngx_http_mkt_conversion_t         *cv, *copy;
     ngx_http_mkt_collect_main_t       *cm;
     ngx_http_compile_complex_value_t   ccv;
 
@@ -106,12 +106,22 @@ ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    pcv = ngx_array_push(&cm->conversions);
-    if (pcv == NULL) {
+    /* a copy, for the check of its goal: cv may move when the location's
+     * array grows */
+    if (cm->conversions.elts == NULL
+        && ngx_array_init(&cm->conversions, cf->pool, 2,
+                          sizeof(ngx_http_mkt_conversion_t))
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    *pcv = cv;
+    copy = ngx_array_push(&cm->conversions);
+    if (copy == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *copy = *cv;
 
     return NGX_CONF_OK;
 }
@@ -126,7 +136,7 @@ ngx_http_mkt_conversion_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
     const mkt_str_t                *goal;
     ngx_http_handler_pt            *h;
     ngx_http_core_main_conf_t      *cmcf;
-    ngx_http_mkt_conversion_t     **cv;
+    ngx_http_mkt_conversion_t      *cv;
     ngx_http_mkt_collect_main_t    *cm;
 
     cm = mcf->collect;
@@ -137,8 +147,8 @@ ngx_http_mkt_conversion_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
         for (g = 0; g < ngoals; g++) {
             goal = mkt_config_goal(mcf->config, g);
 
-            if (goal->len == cv[i]->goal.len
-                && ngx_strncmp(goal->data, cv[i]->goal.data, goal->len) == 0)
+            if (goal->len == cv[i].goal.len
+                && ngx_strncmp(goal->data, cv[i].goal.data, goal->len) == 0)
             {
                 break;
             }
@@ -147,8 +157,8 @@ ngx_http_mkt_conversion_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
         if (g == ngoals) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "mkt_conversion goal \"%V\" is not one of the "
-                          "goals of mkt_config in %s:%ui", &cv[i]->goal,
-                          cv[i]->file, cv[i]->line);
+                          "goals of mkt_config in %s:%ui", &cv[i].goal,
+                          cv[i].file, cv[i].line);
             return NGX_ERROR;
         }
     }

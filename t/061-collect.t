@@ -64,6 +64,17 @@ my $ngx = start_nginx(workers => 2, files => { 'exp.json' => $exp },
             return 200 "thanks\\n";
         }
 
+        location /welcome/ {
+            mkt_conversion signup;
+            mkt_conversion purchase value=\$arg_v order=\$arg_o;
+
+            location /welcome/nested/ {
+                return 200 "nested\\n";
+            }
+
+            return 200 "welcome\\n";
+        }
+
         location = /status {
             mkt_status;
         }
@@ -554,6 +565,18 @@ ok(wait_for(sub { scalar(() = events()) > $seen }), 'GPC order page');
 @ev = new_events();
 is_deeply([sort grep { exists $ev[0]{$_} } qw(vid uid assign ft lt)], [],
           'mkt_conversion under GPC: no identity');
+
+get('/welcome/?v=5&o=WL-1', jar => $tjar);
+ok(wait_for(sub { scalar(() = events()) >= $seen + 2 }), 'two directives');
+@ev = new_events();
+is_deeply([map { $_->{goal} } @ev], ['signup', 'purchase'],
+          'two directives: two conversions, in order');
+is_deeply([@{ $ev[1] }{qw(value order)}], [5, 'WL-1'], 'with their values');
+get('/welcome/nested/?o=WL-2', jar => $tjar);
+ok(wait_for(sub { scalar(() = events()) >= $seen + 2 }), 'nested location');
+@ev = new_events();
+is_deeply([map { "$_->{goal}:" . ($_->{order} // '') } @ev],
+          ['signup:', 'purchase:WL-2'], 'inherited by a nested location');
 
 # --- counters ----------------------------------------------------------------
 
