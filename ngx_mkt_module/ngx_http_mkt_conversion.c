@@ -229,28 +229,18 @@ ngx_http_mkt_conversion_sticky_found(void *data, const char *val,
 }
 
 
-/*
- * The visitor's assignments as its _mkt_sb cookie holds them: what the
+/* The visitor's assignments as its _mkt_sb cookie holds them: what the
  * pages it saw decided, not what this request's URL would (a beacon's
- * path matches no experiment).  Only experiments of the config that run
- * now, with the variation the entry names (its name hash matches) and a
- * bucketVersion not below minBucketVersion.
- */
+ * path matches no experiment). */
 static void
 ngx_http_mkt_conversion_assign(ngx_http_request_t *r, mkt_event_t *ev)
 {
-    size_t                     i, n;
-    time_t                     now;
-    mkt_config_t              *cfg;
     mkt_sticky_t              *st;
     mkt_event_assign_t        *a;
-    const mkt_experiment_t    *e;
-    const mkt_sticky_entry_t  *s;
     ngx_http_mkt_main_conf_t  *mcf;
     ngx_str_t                  name = ngx_string(MKT_STICKY_COOKIE);
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
-    cfg = mcf->config;
     st = &ngx_http_mkt_conversion_sticky;
 
     ev->assign = NULL;
@@ -258,7 +248,7 @@ ngx_http_mkt_conversion_assign(ngx_http_request_t *r, mkt_event_t *ev)
 
     mkt_sticky_init(st);
 
-    if (cfg == NULL
+    if (mcf->config == NULL
         || !ngx_http_mkt_cookie_each(r, &name,
                                      ngx_http_mkt_conversion_sticky_found,
                                      mcf->hmac)
@@ -272,32 +262,8 @@ ngx_http_mkt_conversion_assign(ngx_http_request_t *r, mkt_event_t *ev)
         return;
     }
 
-    now = ngx_time();
-    n = 0;
-
-    for (i = 0; i < st->n; i++) {
-        s = &st->e[i];
-        e = mkt_config_sticky_experiment(cfg, s->id);
-
-        if (e == NULL || e->variations == NULL
-            || e->status != MKT_EXP_RUNNING
-            || now < e->start || now >= e->end
-            || s->variation >= e->nvariations
-            || s->bucket_version < e->min_bucket_version
-            || s->vhash != mkt_sticky_variation_hash(
-                               e->variations[s->variation].data,
-                               e->variations[s->variation].len))
-        {
-            continue;
-        }
-
-        a[n].key = e->key;
-        a[n].variation = e->variations[s->variation];
-        n++;
-    }
-
     ev->assign = a;
-    ev->nassign = n;
+    ev->nassign = mkt_event_assign_sticky(mcf->config, st, ngx_time(), a);
 }
 
 
