@@ -379,7 +379,7 @@ ngx_http_mkt_conversion_record(ngx_http_request_t *r,
 
 /*
  * Log phase: the conversions of mkt_conversion of the location that
- * answered, when it answered 2xx.  A value that fails the checks of the
+ * answered, when it answered 2xx to a GET or POST that is no prefetch.  A value that fails the checks of the
  * collect endpoint is left out of the event (counted, logged once a
  * second): the conversion happened, whatever its variable held.
  */
@@ -399,7 +399,10 @@ ngx_http_mkt_conversion_log(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
 
-    if (lcf->conversions == NULL || r != r->main) {
+    /* a HEAD (a monitor) or a prefetch is no visitor seeing the page */
+    if (lcf->conversions == NULL || r != r->main
+        || r->method == NGX_HTTP_HEAD || ngx_http_mkt_is_prefetch(r))
+    {
         return NGX_OK;
     }
 

@@ -532,6 +532,9 @@ is($c->{ft}{source}, 'xiaohongshu', 'ft');
 is($res->{headers}{'set-cookie'}, undef, 'no cookie set');
 
 get('/order/done?status=500&total=5&order=O-2', jar => $jar);
+request(HEAD => '/order/done?status=200&order=O-5', jar => $jar);
+get('/order/done?status=200&order=O-6', jar => $jar,
+    headers => { 'Sec-Purpose' => 'prefetch' });
 get('/order/done?status=200&total=5&order=O-1', jar => $jar);
 $res = get('/order/done?status=200&total=1,5&cur=euro&order=O-3',
            jar => $jar);
@@ -540,7 +543,7 @@ $count{conversions_deduplicated}++;
 $count{conversions_bad_values} += 2;
 ok(wait_for(sub { scalar(() = events()) > $seen }), 'recorded');
 @ev = new_events();
-is(scalar @ev, 1, 'not on 500, once for O-1, and O-3');
+is(scalar @ev, 1, 'not on 500, HEAD or a prefetch, once for O-1, and O-3');
 is($ev[0]{order}, 'O-3', 'O-3');
 ok(!exists $ev[0]{value} && !exists $ev[0]{currency},
    'bad value and currency left out');
