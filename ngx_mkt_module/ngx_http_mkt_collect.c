@@ -166,7 +166,7 @@ invalid:
 }
 
 
-/* mkt_collect [max_body=16k] [max_events=50] [cors=ORIGIN[,ORIGIN...]]
+/* mkt_collect [max_body=16k] [max_events=50] [cors=ORIGIN[,ORIGIN] ...]
  *             [dedup=1m] [dedup_window=24h] */
 char *
 ngx_http_mkt_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -225,9 +225,18 @@ ngx_http_mkt_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "cors=", 5) == 0) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
+        /* cors=ORIGIN[,ORIGIN...], and more origins after it */
+        if (ngx_strncmp(value[i].data, "cors=", 5) == 0
+            || (cc->cors != NULL
+                && (ngx_strncmp(value[i].data, "http://", 7) == 0
+                    || ngx_strncmp(value[i].data, "https://", 8) == 0)))
+        {
+            s = value[i];
+
+            if (s.data[0] == 'c') {
+                s.data += 5;
+                s.len -= 5;
+            }
 
             rv = ngx_http_mkt_collect_origins(cf, cc, &s);
             if (rv != NGX_CONF_OK) {

@@ -379,7 +379,7 @@ ngx_http_mkt_conversion_record(ngx_http_request_t *r,
 
 /*
  * Log phase: the conversions of mkt_conversion of the location that
- * answered, when it answered 2xx to a GET or POST that is no prefetch.  A value that fails the checks of the
+ * answered, when it answered 2xx.  A value that fails the checks of the
  * collect endpoint is left out of the event (counted, logged once a
  * second): the conversion happened, whatever its variable held.
  */
@@ -408,9 +408,7 @@ ngx_http_mkt_conversion_log(ngx_http_request_t *r)
 
     status = r->err_status ? r->err_status : r->headers_out.status;
 
-    if (status < NGX_HTTP_OK || status >= NGX_HTTP_SPECIAL_RESPONSE
-        || status >= 300)
-    {
+    if (status < NGX_HTTP_OK || status >= NGX_HTTP_SPECIAL_RESPONSE) {
         return NGX_OK;
     }
 

@@ -44,7 +44,8 @@ my $ngx = start_nginx(workers => 2, files => { 'exp.json' => $exp },
         }
 
         location = /mkt/collect {
-            mkt_collect cors=https://shop.example.cn,https://m.example.cn;
+            mkt_collect cors=https://shop.example.cn,https://a.example.cn
+                        https://m.example.cn;
         }
 
         location = /mkt/collect-on {
