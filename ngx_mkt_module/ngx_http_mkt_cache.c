@@ -21,22 +21,12 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t                   rbtree;
-    ngx_rbtree_node_t              sentinel;
-    ngx_queue_t                    queue;        /* LRU, most recent first */
-} ngx_http_mkt_cache_shctx_t;
-
-
-typedef struct {
-    ngx_http_mkt_cache_shctx_t     *sh;
-    ngx_slab_pool_t               *shpool;
+    ngx_http_mkt_lru_t             lru;          /* first: the zone's data */
     time_t                         ttl;
     time_t                         negative_ttl;
 } ngx_http_mkt_cache_t;
 
 
-static ngx_int_t ngx_http_mkt_cache_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static void ngx_http_mkt_cache_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 
@@ -143,7 +133,12 @@ ngx_http_mkt_tags_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    mcf->tags_zone->init = ngx_http_mkt_cache_init_zone;
+    cache->lru.insert = ngx_http_mkt_cache_rbtree_insert_value;
+    cache->lru.queue_offset = offsetof(ngx_rbtree_node_t, color)
+                              + offsetof(ngx_http_mkt_cache_node_t, queue);
+    cache->lru.name = "mkt_tags_cache";
+
+    mcf->tags_zone->init = ngx_http_mkt_lru_init_zone;
     mcf->tags_zone->data = cache;
 
     return NGX_CONF_OK;
@@ -154,58 +149,6 @@ invalid:
                        &value[i]);
 
     return NGX_CONF_ERROR;
-}
-
-
-static ngx_int_t
-ngx_http_mkt_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_mkt_cache_t  *ocache = data;
-
-    size_t                      len;
-    ngx_http_mkt_cache_t  *cache;
-
-    cache = shm_zone->data;
-
-    if (ocache) {
-        cache->sh = ocache->sh;
-        cache->shpool = ocache->shpool;
-        return NGX_OK;
-    }
-
-    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        cache->sh = cache->shpool->data;
-        return NGX_OK;
-    }
-
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_mkt_cache_shctx_t));
-    if (cache->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    cache->shpool->data = cache->sh;
-
-    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
-                    ngx_http_mkt_cache_rbtree_insert_value);
-    ngx_queue_init(&cache->sh->queue);
-
-    len = sizeof(" in mkt_tags_cache zone \"\"") + shm_zone->shm.name.len;
-
-    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
-    if (cache->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(cache->shpool->log_ctx, " in mkt_tags_cache zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full cache evicts; it is not an error worth a log line */
-    cache->shpool->log_nomem = 0;
-
-    return NGX_OK;
 }
 
 
@@ -273,8 +216,8 @@ ngx_http_mkt_cache_find_locked(ngx_http_mkt_cache_t *cache,
     ngx_rbtree_node_t         *node, *sentinel;
     ngx_http_mkt_cache_node_t  *tn;
 
-    node = cache->sh->rbtree.root;
-    sentinel = cache->sh->rbtree.sentinel;
+    node = cache->lru.sh->rbtree.root;
+    sentinel = cache->lru.sh->rbtree.sentinel;
 
     while (node != sentinel) {
 
@@ -317,21 +260,6 @@ ngx_http_mkt_cache_ttl(ngx_uint_t empty)
 }
 
 
-static void
-ngx_http_mkt_cache_remove_locked(ngx_http_mkt_cache_t *cache,
-    ngx_http_mkt_cache_node_t *tn)
-{
-    ngx_rbtree_node_t  *node;
-
-    node = (ngx_rbtree_node_t *)
-               ((u_char *) tn - offsetof(ngx_rbtree_node_t, color));
-
-    ngx_queue_remove(&tn->queue);
-    ngx_rbtree_delete(&cache->sh->rbtree, node);
-    ngx_slab_free_locked(cache->shpool, node);
-}
-
-
 /*
  * Copies the value cached under (kind, key) to r's pool; NGX_DECLINED when
  * there is none or it has expired.
@@ -355,18 +283,18 @@ ngx_http_mkt_cache_get(ngx_http_request_t *r, ngx_uint_t kind,
     now = ngx_time();
     rc = NGX_DECLINED;
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_shmtx_lock(&cache->lru.shpool->mutex);
 
     tn = ngx_http_mkt_cache_find_locked(cache, kind, key, hash);
 
     if (tn && tn->expires <= now) {
-        ngx_http_mkt_cache_remove_locked(cache, tn);
+        ngx_http_mkt_lru_remove_locked(&cache->lru, &tn->queue);
         tn = NULL;
     }
 
     if (tn) {
         ngx_queue_remove(&tn->queue);
-        ngx_queue_insert_head(&cache->sh->queue, &tn->queue);
+        ngx_queue_insert_head(&cache->lru.sh->queue, &tn->queue);
 
         value->len = tn->value_len;
         value->data = ngx_pnalloc(r->pool, tn->value_len + 1);
@@ -377,7 +305,7 @@ ngx_http_mkt_cache_get(ngx_http_request_t *r, ngx_uint_t kind,
         }
     }
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_shmtx_unlock(&cache->lru.shpool->mutex);
 
     return rc;
 }
@@ -391,8 +319,7 @@ ngx_http_mkt_cache_put(ngx_uint_t kind, ngx_str_t *key, u_char *value,
 {
     size_t                      size;
     uint32_t                    hash;
-    ngx_uint_t                  evict;
-    ngx_queue_t                *q;
+    ngx_uint_t                  evicted;
     ngx_rbtree_node_t          *node;
     ngx_http_mkt_cache_node_t   *tn;
     ngx_http_mkt_cache_t  *cache;
@@ -406,29 +333,17 @@ ngx_http_mkt_cache_put(ngx_uint_t kind, ngx_str_t *key, u_char *value,
     size = offsetof(ngx_rbtree_node_t, color)
            + offsetof(ngx_http_mkt_cache_node_t, data) + key->len + len;
 
-    ngx_shmtx_lock(&cache->shpool->mutex);
+    ngx_shmtx_lock(&cache->lru.shpool->mutex);
 
     tn = ngx_http_mkt_cache_find_locked(cache, kind, key, hash);
     if (tn) {
-        ngx_http_mkt_cache_remove_locked(cache, tn);
+        ngx_http_mkt_lru_remove_locked(&cache->lru, &tn->queue);
     }
 
-    node = ngx_slab_alloc_locked(cache->shpool, size);
-
-    for (evict = 0; node == NULL && evict < 64; evict++) {
-        if (ngx_queue_empty(&cache->sh->queue)) {
-            break;
-        }
-
-        q = ngx_queue_last(&cache->sh->queue);
-        tn = ngx_queue_data(q, ngx_http_mkt_cache_node_t, queue);
-        ngx_http_mkt_cache_remove_locked(cache, tn);
-
-        node = ngx_slab_alloc_locked(cache->shpool, size);
-    }
+    node = ngx_http_mkt_lru_alloc_locked(&cache->lru, size, &evicted);
 
     if (node == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_shmtx_unlock(&cache->lru.shpool->mutex);
         return;
     }
 
@@ -441,8 +356,8 @@ ngx_http_mkt_cache_put(ngx_uint_t kind, ngx_str_t *key, u_char *value,
     ngx_memcpy(tn->data, key->data, key->len);
     ngx_memcpy(tn->data + key->len, value, len);
 
-    ngx_rbtree_insert(&cache->sh->rbtree, node);
-    ngx_queue_insert_head(&cache->sh->queue, &tn->queue);
+    ngx_rbtree_insert(&cache->lru.sh->rbtree, node);
+    ngx_queue_insert_head(&cache->lru.sh->queue, &tn->queue);
 
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_shmtx_unlock(&cache->lru.shpool->mutex);
 }

@@ -8,10 +8,6 @@
 #define NGX_HTTP_MKT_MAX_AGE_DEFAULT  (400 * 86400)
 
 
-static void ngx_http_mkt_user_id(ngx_http_request_t *r,
-    ngx_http_mkt_ctx_t *ctx);
-
-
 static ngx_conf_enum_t  ngx_http_mkt_secure[] = {
     { ngx_string("off"), NGX_HTTP_MKT_SECURE_OFF },
     { ngx_string("on"), NGX_HTTP_MKT_SECURE_ON },
@@ -280,18 +276,15 @@ ngx_http_mkt_visitor_found(void *data, const char *val, size_t len)
 void
 ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    u_char                       *p;
-    size_t                        n;
-    time_t                        now;
-    ngx_uint_t                    found;
-    mkt_visitor_t                 v;
-    mkt_cookie_status_e           bad;
-    ngx_http_mkt_srv_conf_t      *scf;
-    ngx_http_mkt_main_conf_t     *mcf;
-    ngx_http_mkt_visitor_find_t   f;
+    u_char                    *p;
+    size_t                     n;
+    time_t                     now;
+    ngx_uint_t                 found;
+    mkt_visitor_t              v;
+    mkt_cookie_status_e        bad;
+    ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
-    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
 
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
 
@@ -314,20 +307,7 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     }
 
     now = ngx_time();
-
-    /*
-     * A browser may send the name twice (a host cookie beside a domain
-     * cookie, or a stale one after a domain change): the first that
-     * verifies wins.
-     */
-    f.hmac = mcf->hmac;
-    f.now = now;
-    f.visitor = &v;
-    f.first_error = MKT_COOKIE_OK;
-
-    found = ngx_http_mkt_cookie_each(r, &scf->cookie.name,
-                                     ngx_http_mkt_visitor_found, &f);
-    bad = f.first_error;
+    found = ngx_http_mkt_visitor_cookie(r, &v, &bad);
 
     if (!found && bad != MKT_COOKIE_OK) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies);
@@ -400,6 +380,37 @@ user:
 
 
 /*
+ * The visitor of the request's cookie: 1 and v when one verifies, else 0
+ * and *bad, the first cookie's error (MKT_COOKIE_OK: none was sent).  A
+ * browser may send the name twice (a host cookie beside a domain cookie,
+ * or a stale one after a domain change): the first that verifies wins.
+ */
+ngx_uint_t
+ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, mkt_visitor_t *v,
+    mkt_cookie_status_e *bad)
+{
+    ngx_uint_t                    found;
+    ngx_http_mkt_srv_conf_t      *scf;
+    ngx_http_mkt_main_conf_t     *mcf;
+    ngx_http_mkt_visitor_find_t   f;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+
+    f.hmac = mcf->hmac;
+    f.now = ngx_time();
+    f.visitor = v;
+    f.first_error = MKT_COOKIE_OK;
+
+    found = ngx_http_mkt_cookie_each(r, &scf->cookie.name,
+                                     ngx_http_mkt_visitor_found, &f);
+    *bad = f.first_error;
+
+    return found;
+}
+
+
+/*
  * Calls found() with the value of every cookie named name, in order, until
  * it returns 1; returns what found() returned last, 0 if never called.
  */
@@ -437,7 +448,8 @@ ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
-static void
+/* The known user id (mkt_user_id of the location), cleaned. */
+void
 ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
     u_char                   *p;

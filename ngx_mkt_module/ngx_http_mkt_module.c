@@ -121,6 +121,20 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_collect"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_mkt_collect,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_conversion"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_conversion,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -172,7 +186,8 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
     if (ngx_http_mkt_experiments_init_process(cycle) != NGX_OK
         || ngx_http_mkt_redis_init_process(cycle) != NGX_OK
         || ngx_http_mkt_tags_init_process(cycle) != NGX_OK
-        || ngx_http_mkt_events_init_process(cycle) != NGX_OK)
+        || ngx_http_mkt_events_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_collect_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -212,7 +227,9 @@ ngx_http_mkt_postconfiguration(ngx_conf_t *cf)
                       "and can be forged");
     }
 
-    if (ngx_http_mkt_status_init_zone(cf, mcf) != NGX_OK) {
+    if (ngx_http_mkt_status_init_zone(cf, mcf) != NGX_OK
+        || ngx_http_mkt_collect_init(cf, mcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -313,6 +330,9 @@ ngx_http_mkt_create_loc_conf(ngx_conf_t *cf)
 
     lcf->enable = NGX_CONF_UNSET;
     lcf->user_id = NGX_CONF_UNSET_PTR;
+    lcf->conversions = NGX_CONF_UNSET_PTR;
+
+    /* collect = NULL by ngx_pcalloc(): a content handler, not inherited */
 
     return lcf;
 }
@@ -326,6 +346,7 @@ ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
+    ngx_conf_merge_ptr_value(conf->conversions, prev->conversions, NULL);
 
     return NGX_CONF_OK;
 }
@@ -572,6 +593,14 @@ ngx_http_mkt_rewrite_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_mkt_ctx(r, 1);
     if (ctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (lcf->collect != NULL && !ctx->done) {
+        /* a beacon: who sent it, and nothing decided for its own URL (no
+         * experiments, touches or tags: the page it reports had those) */
+        ngx_http_mkt_identify(r, ctx);
+        ctx->done = 1;
         return NGX_DECLINED;
     }
 

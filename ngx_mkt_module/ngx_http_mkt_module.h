@@ -84,7 +84,31 @@
     X(events_touches, "Touch events recorded")                              \
     X(events_conversions, "Conversion events recorded")                     \
     X(events_log_written, "Events written to mkt_events_log")               \
-    X(events_log_errors, "Events lost to failed writes of mkt_events_log")
+    X(events_log_errors, "Events lost to failed writes of mkt_events_log") \
+    X(collect_requests, "Requests to mkt_collect locations")               \
+    X(collect_rejected, "Beacons refused with 400, all reasons")            \
+    X(collect_rejected_too_large, "Beacons refused: body over max_body")    \
+    X(collect_rejected_malformed, "Beacons refused: not strict JSON")       \
+    X(collect_rejected_not_events, "Beacons refused: JSON, but not an "     \
+      "event object or a non-empty array of them")                          \
+    X(collect_rejected_too_many, "Beacons refused: more events than "       \
+      "max_events")                                                         \
+    X(collect_rejected_unknown_goal, "Beacons refused: a goal the config "  \
+      "does not list")                                                      \
+    X(collect_rejected_invalid, "Beacons refused: a field missing, "        \
+      "repeated, or of a wrong type or value")                              \
+    X(collect_rejected_content_type, "Beacons refused: a POST neither "     \
+      "application/json nor text/plain")                                    \
+    X(collect_not_allowed, "Requests to mkt_collect with a method it does " \
+      "not take (405)")                                                     \
+    X(collect_unacknowledged, "Beacons answered 503: no sink stored an "    \
+      "event")                                                              \
+    X(conversions_deduplicated, "Conversions acknowledged but not "         \
+      "recorded again: their (goal, order) was seen within the window")     \
+    X(conversions_bad_values, "mkt_conversion values refused by the "       \
+      "checks: the conversion is recorded without them")                    \
+    X(dedup_evicted, "Orders evicted from the dedup zone before their "     \
+      "window ended: the zone is too small")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -101,6 +125,8 @@ typedef struct {
 
 typedef struct ngx_http_mkt_geo_conf_s  ngx_http_mkt_geo_conf_t;
 typedef struct ngx_http_mkt_exposures_s  ngx_http_mkt_exposures_t;
+typedef struct ngx_http_mkt_collect_main_s  ngx_http_mkt_collect_main_t;
+typedef struct ngx_http_mkt_collect_conf_s  ngx_http_mkt_collect_conf_t;
 
 typedef struct {
     ngx_addr_t                 addr;
@@ -126,6 +152,8 @@ typedef struct {
     ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
     ngx_array_t               *sinks;         /* of ngx_http_mkt_sink_t */
     ngx_http_mkt_exposures_t  *exposures;     /* counts for the SRM check */
+    ngx_http_mkt_collect_main_t *collect;     /* mkt_collect, mkt_conversion:
+                                               * NULL when neither is used */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -174,6 +202,8 @@ typedef struct {
 typedef struct {
     ngx_flag_t                 enable;
     ngx_http_complex_value_t  *user_id;
+    ngx_http_mkt_collect_conf_t *collect;     /* mkt_collect here, or NULL */
+    ngx_array_t               *conversions;   /* mkt_conversion, or NULL */
 } ngx_http_mkt_loc_conf_t;
 
 
@@ -251,6 +281,9 @@ ngx_http_mkt_ctx_t *ngx_http_mkt_decide(ngx_http_request_t *r);
 void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 
 void ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+ngx_uint_t ngx_http_mkt_visitor_cookie(ngx_http_request_t *r,
+    mkt_visitor_t *v, mkt_cookie_status_e *bad);
+void ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_uint_t ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
     ngx_uint_t (*found)(void *data, const char *val, size_t len),
     void *data);
@@ -301,6 +334,27 @@ void ngx_http_mkt_redis_timed_out(void);
 extern redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn;
 void ngx_http_mkt_redis_reply_free(void *reply);
 
+/* a shared rbtree with an LRU queue (ngx_http_mkt_lru.c) */
+typedef struct {
+    ngx_rbtree_t               rbtree;
+    ngx_rbtree_node_t          sentinel;
+    ngx_queue_t                queue;         /* most recent first */
+} ngx_http_mkt_lru_sh_t;
+
+typedef struct {
+    ngx_http_mkt_lru_sh_t     *sh;
+    ngx_slab_pool_t           *shpool;
+    ngx_rbtree_insert_pt       insert;
+    size_t                     queue_offset;  /* of a node's queue link */
+    const char                *name;          /* for slab messages */
+} ngx_http_mkt_lru_t;
+
+ngx_int_t ngx_http_mkt_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_http_mkt_lru_remove_locked(ngx_http_mkt_lru_t *lru, ngx_queue_t *q);
+ngx_queue_t *ngx_http_mkt_lru_oldest_locked(ngx_http_mkt_lru_t *lru);
+ngx_rbtree_node_t *ngx_http_mkt_lru_alloc_locked(ngx_http_mkt_lru_t *lru,
+    size_t size, ngx_uint_t *evicted);
+
 #define NGX_HTTP_MKT_KIND_TAGS     0     /* id -> tag blob */
 #define NGX_HTTP_MKT_KIND_ALIAS    1     /* vid -> uid last written */
 
@@ -344,6 +398,12 @@ void ngx_http_mkt_exposures_count(ngx_http_request_t *r, ngx_uint_t exp,
     ngx_uint_t variation);
 ngx_buf_t *ngx_http_mkt_exposures_status(ngx_http_request_t *r,
     ngx_uint_t prom);
+char *ngx_http_mkt_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mkt_collect_init(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+ngx_int_t ngx_http_mkt_collect_init_process(ngx_cycle_t *cycle);
 
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);

@@ -270,3 +270,38 @@ mkt_event_dedup_secret(mkt_hmac_t *h, unsigned char key[MKT_DEDUP_KEY_LEN])
     memcpy(key, mac, MKT_DEDUP_KEY_LEN);
     return 0;
 }
+
+
+size_t
+mkt_event_assign_sticky(const mkt_config_t *cfg, const mkt_sticky_t *st,
+    int64_t now, mkt_event_assign_t *out)
+{
+    size_t                     i, n;
+    const mkt_str_t           *name;
+    const mkt_experiment_t    *e;
+    const mkt_sticky_entry_t  *s;
+
+    n = 0;
+    for (i = 0; cfg != NULL && i < st->n; i++) {
+        s = &st->e[i];
+        e = mkt_config_sticky_experiment(cfg, s->id);
+
+        if (e == NULL || e->variations == NULL
+            || e->status != MKT_EXP_RUNNING || now < e->start
+            || now >= e->end || s->variation >= e->nvariations
+            || s->bucket_version < e->min_bucket_version)
+        {
+            continue;
+        }
+
+        name = &e->variations[s->variation];
+        if (s->vhash != mkt_sticky_variation_hash(name->data, name->len)) {
+            continue;
+        }
+
+        out[n].key = e->key;
+        out[n].variation = *name;
+        n++;
+    }
+    return n;
+}

@@ -12,6 +12,7 @@
 #include "event_id.h"
 #include "geo.h"
 #include "hmac.h"
+#include "sticky.h"
 #include "touch.h"
 #include "utm.h"
 
@@ -150,5 +151,17 @@ uint64_t mkt_event_dedup_key(const unsigned char key[MKT_DEDUP_KEY_LEN],
  */
 int mkt_event_dedup_secret(mkt_hmac_t *h,
     unsigned char key[MKT_DEDUP_KEY_LEN]);
+
+/*
+ * The assignments a conversion carries when its request decided nothing
+ * (a beacon, a page without "mkt on"): those the visitor's sticky-bucket
+ * cookie st holds, for experiments of cfg running at now (status
+ * running, start <= now < end), whose stored variation is still the one
+ * of that index (its name hash matches) and whose bucketVersion is not
+ * below minBucketVersion.  Writes them, oldest first, to out (room for
+ * st->n; the strings are the config's) and returns how many.
+ */
+size_t mkt_event_assign_sticky(const mkt_config_t *cfg,
+    const mkt_sticky_t *st, int64_t now, mkt_event_assign_t *out);
 
 #endif

@@ -27,3 +27,12 @@ if unique and unique ~= "" then
         return wrk.format()
     end
 end
+
+-- BENCH_METHOD=POST, BENCH_BODY=...: every request is a POST of that body
+-- (the collect endpoint's scenarios; Content-Type comes with -H)
+local method = os.getenv("BENCH_METHOD")
+
+if method and method ~= "" then
+    wrk.method = method
+    wrk.body = os.getenv("BENCH_BODY") or ""
+end

@@ -135,7 +135,8 @@ take_port() {
 #
 # scenario NAME [--instance I] [--header 'Name: value']...
 #          [--cookie 'a=b; c=d'] [--returning] [--first-expect RE]...
-#          [--expect RE]... [--reject RE]... <<'NGINX' ... NGINX
+#          [--expect RE]... [--reject RE]... [--unique-header NAME]
+#          [--post BODY] [--status CODE] <<'NGINX' ... NGINX
 #     adds a server block (its own loopback port, root = the 2 KiB page)
 #     whose body is the text on stdin to instance I (main).  wrk asks for
 #     /index.html.  --header and --cookie are sent on every request;
@@ -144,11 +145,14 @@ take_port() {
 #     match --first-expect; --expect / --reject are extended regexps the
 #     response headers must / must not match (checked before measuring);
 #     --unique-header NAME: during the runs every request carries header
-#     NAME with a value never sent before (a cache miss each time).
+#     NAME with a value never sent before (a cache miss each time);
+#     --post BODY: every request is a POST of BODY as application/json
+#     (wrk sends it through report.lua), answered --status CODE (200: the
+#     page; any other: an empty body).
 
 names=()
 declare -A s_port s_instance s_header s_cookie s_returning s_first s_expect \
-    s_reject s_unique
+    s_reject s_unique s_post s_status
 
 instance_add() {   # NAME: known from now on (once)
     [ -n "${i_http[$1]+set}" ] && return 0
@@ -182,6 +186,8 @@ scenario() {
     s_expect[$name]=
     s_reject[$name]=
     s_unique[$name]=
+    s_post[$name]=
+    s_status[$name]=200
     while [ $# -gt 0 ]; do
         case $1 in
             --instance) inst=$2; shift 2 ;;
@@ -192,6 +198,8 @@ scenario() {
             --expect) s_expect[$name]+=$2$'\n'; shift 2 ;;
             --reject) s_reject[$name]+=$2$'\n'; shift 2 ;;
             --unique-header) s_unique[$name]=$2; shift 2 ;;
+            --post) s_post[$name]=$2; shift 2 ;;
+            --status) s_status[$name]=$2; shift 2 ;;
             *) die "scenario $name: unknown option $1" ;;
         esac
     done
@@ -376,6 +384,28 @@ scenario lua_tags --unique-header X-User-Id --header 'X-User-Id: first' \
         }
 NGINX
 
+# 12, 13. the collect endpoint (M5): one conversion a POST, as sendBeacon
+# sends it, recorded through the buffered log sink; against nginx
+# answering 204 on the same route with no module at work
+beacon_body='{"goal":"purchase","value":129.5,"currency":"CNY"}'
+printf '{"goals": ["signup", "purchase"]}\n' > "$prefix/goals.json"
+instance beacon <<NGINX
+    mkt_config $prefix/goals.json;
+    mkt_events_log $prefix/beacon/events.jsonl buffer=64k flush=1s;
+NGINX
+scenario beacon --instance beacon --post "$beacon_body" --status 204 \
+    --expect '^HTTP/1\.1 204' --reject '^Set-Cookie' <<'NGINX'
+        location = /index.html {
+            mkt_collect;
+        }
+NGINX
+scenario plain_204 --post "$beacon_body" --status 204 \
+    --expect '^HTTP/1\.1 204' <<'NGINX'
+        location = /index.html {
+            return 204;
+        }
+NGINX
+
 [ ${#names[@]} -gt 1 ] || die "BENCH_ONLY=\"$only\" selects no scenario"
 
 
@@ -527,6 +557,7 @@ request_args() {   # SCENARIO [no-cookie]
     done <<< "${s_header[$1]}"
     [ -n "${s_cookie[$1]}" ] && [ -z "${2:-}" ] &&
         req_args+=(-H "Cookie: ${s_cookie[$1]}")
+    [ -n "${s_post[$1]}" ] && req_args+=(-H 'Content-Type: application/json')
     return 0
 }
 
@@ -564,20 +595,28 @@ for name in "${names[@]}"; do
     fi
 
     request_args "$name"
+    post_args=()
+    [ -n "${s_post[$name]}" ] &&
+        post_args=(-X POST --data-binary "${s_post[$name]}")
     status=$(curl -sS -o "$prefix/body" -D "$prefix/headers" \
-        -w '%{http_code}' "${req_args[@]}" "$url") ||
+        -w '%{http_code}' "${req_args[@]}" "${post_args[@]}" "$url") ||
         die "$name: curl $url failed"
     tr -d '\r' < "$prefix/headers" > "$prefix/headers.txt"
-    [ "$status" = 200 ] || die "$name: $url answered $status, not 200"
-    cmp -s "$prefix/body" "$prefix/html/index.html" ||
-        die "$name: $url did not answer the page"
+    [ "$status" = "${s_status[$name]}" ] ||
+        die "$name: $url answered $status, not ${s_status[$name]}"
+    if [ "$status" = 200 ]; then
+        cmp -s "$prefix/body" "$prefix/html/index.html" ||
+            die "$name: $url did not answer the page"
+    else
+        [ ! -s "$prefix/body" ] || die "$name: $url answered a body"
+    fi
     check_headers "$name" "$prefix/headers.txt" expect "${s_expect[$name]}"
     check_headers "$name" "$prefix/headers.txt" reject "${s_reject[$name]}"
     cookie=${s_cookie[$name]}
     [ ${#cookie} -le 60 ] ||
         cookie="$(sed 's/=[^;]*//g' <<< "$cookie") (${#cookie} bytes)"
-    printf 'checked %-14s 200, %s bytes%s\n' "$name" "$page_size" \
-        "${cookie:+, Cookie: $cookie}"
+    printf 'checked %-14s %s, %s bytes%s\n' "$name" "$status" \
+        "$(wc -c < "$prefix/body")" "${cookie:+, Cookie: $cookie}"
 done
 
 
@@ -589,6 +628,7 @@ run_wrk() {   # name seconds -> one BENCH_RESULT line on stdout
     url="http://127.0.0.1:${s_port[$name]}/index.html"
     request_args "$name"
     out=$(BENCH_UNIQUE_HEADER=${s_unique[$name]} \
+        BENCH_METHOD=${s_post[$name]:+POST} BENCH_BODY=${s_post[$name]} \
         "${pin_wrk[@]}" wrk -t "$threads" -c "$conns" -d "${secs}s" \
         --timeout 5s -s "$here/report.lua" "${req_args[@]}" "$url" 2>&1) ||
         { echo "$out" >&2; die "$name: wrk failed"; }
