@@ -155,6 +155,9 @@ typedef struct {
     mkt_str_t          path_regex;    /* match.path as written, len 0: any */
     mkt_str_t          path_prefix;   /* its literal prefix, for the index */
     void              *path_re;       /* compiled match.path */
+    int                path_literal;  /* MKT_PATH_PREFIX, MKT_PATH_EXACT:
+                                       * "^" path_prefix ["$"], nothing
+                                       * else; 0: another regex */
 
     uint32_t           bucket_version;
     uint32_t           min_bucket_version;
@@ -164,6 +167,10 @@ typedef struct {
     size_t             ngoals;
     uint32_t           sticky_id;     /* fnv32a(key) % 36^6: _mkt_sb key */
 } mkt_experiment_t;
+
+
+#define MKT_PATH_PREFIX  1
+#define MKT_PATH_EXACT   2
 
 
 typedef struct {

@@ -94,6 +94,13 @@ void mkt_cfg_attrs_free(mkt_attr_builder_t *b);
 size_t mkt_cfg_regex_prefix(const char *re, size_t len, char *out,
     size_t cap);
 
+/* The same, and in *end where the literal stops in re: at len, the regex
+ * is "^" and the literal; at len - 1 before a final "$", exactly it (with
+ * PCRE2_DOLLAR_ENDONLY).  Anything else at *end (or a prefix cut at cap)
+ * means more regex follows. */
+size_t mkt_cfg_regex_literal(const char *re, size_t len, char *out,
+    size_t cap, size_t *end);
+
 
 /* Runs stmt with the path extended by .name (or [i]). */
 #define AT(ctx, name, stmt)                                                   \

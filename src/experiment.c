@@ -162,6 +162,39 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 
 
 /*
+ * What run() looks up and hashes for the visitor, kept for the next
+ * experiment of the request that hashes on the same attributes (most hash
+ * on "id"): the value hashed on and the sticky fingerprints depend on
+ * nothing else.  Only values that point into the attributes are kept.
+ */
+typedef struct {
+    const mkt_str_t  *attr;         /* NULL: nothing kept */
+    const mkt_str_t  *fallback;
+    const char       *hv;
+    size_t            len;
+    int               fallback_used;
+    int               has_fp;
+    unsigned          fp[2];
+} hash_memo_t;
+
+
+static int
+same_str(const mkt_str_t *a, const mkt_str_t *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+
+static int
+memo_of(const hash_memo_t *m, const mkt_experiment_t *e)
+{
+    return m != NULL && m->attr != NULL
+           && same_str(m->attr, &e->hash_attribute)
+           && same_str(m->fallback, &e->fallback_attribute);
+}
+
+
+/*
  * mkt_experiment_run().  Without bucket, a visitor kept by the sticky
  * cookie is not hashed: GrowthBook hashes then only to report the
  * result's bucket, which the request path never reads, and the hash is
@@ -170,7 +203,7 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 static int
 run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r,
-    int bucket)
+    int bucket, hash_memo_t *m)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -191,7 +224,22 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         return out(r, MKT_REASON_INACTIVE);
     }
 
-    hv = mkt_experiment_hash_value(e, attrs, buf, &len, &fallback);
+    if (memo_of(m, e)) {
+        hv = m->hv;
+        len = m->len;
+        fallback = m->fallback_used;
+
+    } else {
+        hv = mkt_experiment_hash_value(e, attrs, buf, &len, &fallback);
+        if (m != NULL) {
+            m->attr = hv != buf ? &e->hash_attribute : NULL;
+            m->fallback = &e->fallback_attribute;
+            m->hv = hv;
+            m->len = len;
+            m->fallback_used = fallback;
+            m->has_fp = 0;
+        }
+    }
     if (hv == NULL) {
         return out(r, MKT_REASON_NO_HASH_ATTRIBUTE);
     }
@@ -208,7 +256,17 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     st = NULL;
     fp[0] = fp[1] = 0;
     if (sticky != NULL && e->variations != NULL) {
-        sticky_fingerprints(e, attrs, hv, len, fallback, fp);
+        if (m != NULL && m->attr != NULL && m->has_fp) {
+            fp[0] = m->fp[0];
+            fp[1] = m->fp[1];
+        } else {
+            sticky_fingerprints(e, attrs, hv, len, fallback, fp);
+            if (m != NULL && m->attr != NULL) {
+                m->fp[0] = fp[0];
+                m->fp[1] = fp[1];
+                m->has_fp = 1;
+            }
+        }
         st = mkt_sticky_use(sticky, e->sticky_id);
         if (st != NULL && st->fingerprint != fp[0]
             && st->fingerprint != fp[1])
@@ -291,7 +349,7 @@ int
 mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
 {
-    return run(cfg, e, attrs, sticky, r, 1);
+    return run(cfg, e, attrs, sticky, r, 1, NULL);
 }
 
 
@@ -323,6 +381,7 @@ typedef struct {
     size_t       path_len;
     int          ascii;         /* the path is ASCII */
     int          holdout;       /* -1: not known yet */
+    hash_memo_t  memo;          /* run()'s, across the experiments */
     char         host_lc[256];  /* match.host takes 253 bytes */
 } shared_t;
 
@@ -404,21 +463,22 @@ host_matches(const mkt_experiment_t *e, const shared_t *sh)
 
 
 /*
- * match.path.  Most are "^" and a literal ("^/landing/"): the literal is
- * the whole pattern exactly when it is one byte shorter, and then
- * comparing bytes decides as PCRE2 would for a path that is valid UTF-8
- * (an invalid one matches no pattern): for an ASCII path.
+ * match.path.  Most are "^" and a literal ("^/landing/", "^/a\\.html$",
+ * as the loader found in path_literal): then comparing bytes decides as
+ * PCRE2 would for a path that is valid UTF-8 (an invalid one matches no
+ * pattern): for an ASCII path.
  */
 static int
 path_matches(const mkt_experiment_t *e, const char *path, size_t len,
     int ascii)
 {
-    if (e->path_re != NULL && ascii
-        && e->path_regex.len == e->path_prefix.len + 1)
-    {
-        return len >= e->path_prefix.len
-               && memcmp(path, e->path_prefix.data, e->path_prefix.len)
-                  == 0;
+    size_t  n;
+
+    n = e->path_prefix.len;
+
+    if (e->path_re != NULL && ascii && e->path_literal != 0) {
+        return (e->path_literal == MKT_PATH_EXACT ? len == n : len >= n)
+               && memcmp(path, e->path_prefix.data, n) == 0;
     }
     return mkt_cfg_path_matches(e, path, len);
 }
@@ -520,7 +580,8 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    (void) run(cfg, e, req->attributes, req->sticky, r, req->all);
+    (void) run(cfg, e, req->attributes, req->sticky, r, req->all,
+               &sh->memo);
 }
 
 
@@ -605,6 +666,7 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     sh.path_len = req->path ? req->path_len : 0;
     sh.ascii = is_ascii(sh.path, sh.path_len);
     sh.holdout = -1;
+    sh.memo.attr = NULL;
 
     for (i = 0; i < n; i++) {
         eval_one(cfg, req, out[i].exp, &sh, &out[i]);
