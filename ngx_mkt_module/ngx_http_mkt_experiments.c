@@ -613,7 +613,6 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_request_t              req;
     mkt_force_t                forced[MKT_FORCE_MAX];
     unsigned long              limit_hits;
-    ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
@@ -633,8 +632,9 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     }
 
     mkt_sticky_init(&ngx_http_mkt_sticky);
-    had_sticky = ngx_http_mkt_cookie_each(r, &sticky_name,
-                                          ngx_http_mkt_sticky_found, r);
+    had_sticky = ngx_http_mkt_cookie_each_of(r, ctx,
+                                             NGX_HTTP_MKT_COOKIE_STICKY,
+                                             ngx_http_mkt_sticky_found, r);
 
     ngx_memzero(&req, sizeof(req));
     req.attributes = &attrs;

@@ -164,6 +164,21 @@ typedef struct {
 } ngx_http_mkt_waiter_t;
 
 
+/* the module's cookies, found in one pass over the Cookie headers */
+#define NGX_HTTP_MKT_COOKIE_VISITOR  0     /* mkt_cookie name=, "_mkt" */
+#define NGX_HTTP_MKT_COOKIE_STICKY   1     /* _mkt_sb */
+#define NGX_HTTP_MKT_COOKIE_FT       2     /* _mkt_ft */
+#define NGX_HTTP_MKT_COOKIE_LT       3     /* _mkt_lt */
+#define NGX_HTTP_MKT_COOKIES         4
+#define NGX_HTTP_MKT_COOKIE_DUPS     4     /* values kept of one name */
+
+typedef struct {
+    ngx_str_t                  value[NGX_HTTP_MKT_COOKIE_DUPS];
+    ngx_uint_t                 n;             /* seen: more than kept
+                                               * means scan again */
+} ngx_http_mkt_cookie_vals_t;
+
+
 /* touch fields the request keeps: source, medium, campaign */
 #define NGX_HTTP_MKT_TOUCH_KEPT    3
 
@@ -201,6 +216,7 @@ struct ngx_http_mkt_ctx_s {
     ngx_str_t                  ft_cookie;     /* _mkt_ft value to send */
     ngx_str_t                  lt_cookie;     /* _mkt_lt value to send */
     mkt_channel_e              channel;       /* $mkt_channel */
+    ngx_http_mkt_cookie_vals_t cookies[NGX_HTTP_MKT_COOKIES];
 
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
@@ -214,6 +230,7 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   ua_done:1;
     unsigned                   touch:1;       /* this request is a touch */
     unsigned                   tags_state:2;
+    unsigned                   cookies_found:1;  /* cookies[] are set */
 };
 
 
@@ -226,6 +243,10 @@ void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 
 void ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_uint_t ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t (*found)(void *data, const char *val, size_t len),
+    void *data);
+ngx_uint_t ngx_http_mkt_cookie_each_of(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, ngx_uint_t which,
     ngx_uint_t (*found)(void *data, const char *val, size_t len),
     void *data);
 ngx_int_t ngx_http_mkt_send_cookies(ngx_http_request_t *r,

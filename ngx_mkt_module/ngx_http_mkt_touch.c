@@ -107,8 +107,6 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     const mkt_referrers_t      *referrers;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_touch_find_t   f;
-    ngx_str_t                   ft_name = ngx_string(MKT_FT_COOKIE);
-    ngx_str_t                   lt_name = ngx_string(MKT_LT_COOKIE);
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     now = ngx_time();
@@ -152,11 +150,11 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     f.now = now;
 
     f.touch = &ngx_http_mkt_ft_touch;
-    has_ft = ngx_http_mkt_cookie_each(r, &ft_name, ngx_http_mkt_touch_found,
-                                      &f);
+    has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
+                                         ngx_http_mkt_touch_found, &f);
     f.touch = &ngx_http_mkt_lt_touch;
-    has_lt = ngx_http_mkt_cookie_each(r, &lt_name, ngx_http_mkt_touch_found,
-                                      &f);
+    has_lt = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
+                                         ngx_http_mkt_touch_found, &f);
 
     plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
 
