@@ -25,6 +25,7 @@ static ngx_int_t ngx_http_mkt_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mkt_header_filter(ngx_http_request_t *r);
 static void ngx_http_mkt_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_mkt_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mkt_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_mkt_commands[] = {
@@ -113,6 +114,13 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_events_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_events_log,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -149,7 +157,7 @@ ngx_module_t  ngx_http_mkt_module = {
     ngx_http_mkt_init_process,             /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_mkt_redis_exit_process,       /* exit process */
+    ngx_http_mkt_exit_process,             /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -163,12 +171,22 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
 {
     if (ngx_http_mkt_experiments_init_process(cycle) != NGX_OK
         || ngx_http_mkt_redis_init_process(cycle) != NGX_OK
-        || ngx_http_mkt_tags_init_process(cycle) != NGX_OK)
+        || ngx_http_mkt_tags_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_events_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_mkt_exit_process(ngx_cycle_t *cycle)
+{
+    /* events first: a sink may still hand a batch to Redis */
+    ngx_http_mkt_events_exit_process(cycle);
+    ngx_http_mkt_redis_exit_process(cycle);
 }
 
 
@@ -635,6 +653,12 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
     ngx_http_mkt_tags_settle(r, ctx);
     ngx_http_mkt_touch(r, ctx);
     ngx_http_mkt_experiments(r, ctx);
+
+    /* after the experiments, so that it carries the assignments; with
+     * the touch's parse still in the worker's scratch */
+    if (ctx->touch && ngx_http_mkt_events_wanted(r, ctx)) {
+        ngx_http_mkt_touch_event(r, ctx);
+    }
 
     return ctx;
 }
