@@ -241,7 +241,9 @@ struct ngx_http_mkt_ctx_s {
     ngx_str_t                  lt[NGX_HTTP_MKT_TOUCH_KEPT];  /* last */
     ngx_str_t                  ft_cookie;     /* _mkt_ft value to send */
     ngx_str_t                  lt_cookie;     /* _mkt_lt value to send */
-    mkt_channel_e              channel;       /* $mkt_channel */
+    mkt_channel_e              channel;       /* $mkt_channel; ft, lt and
+                                               * channel: after
+                                               * ngx_http_mkt_touch_settle */
     ngx_http_mkt_cookie_vals_t cookies[NGX_HTTP_MKT_COOKIES];
 
     unsigned                   done:1;        /* decisions settled */
@@ -257,6 +259,10 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   touch:1;       /* this request is a touch */
     unsigned                   tags_state:2;
     unsigned                   cookies_found:1;  /* cookies[] are set */
+    unsigned                   ft_pending:1;  /* ft[] from _mkt_ft, lt[] */
+    unsigned                   lt_pending:1;  /* from _mkt_lt and channel:
+                                               * ngx_http_mkt_touch_settle */
+    unsigned                   channel_pending:1;
 };
 
 
@@ -301,6 +307,8 @@ void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
 
 void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_touch_settle(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_int_t ngx_http_mkt_touch_attr(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t which, mkt_val_t *v);

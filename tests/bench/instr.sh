@@ -8,7 +8,8 @@
 #   tests/bench/instr.sh [SCENARIO...]
 #
 # Scenarios: plain mkt_returning mkt_new mkt_exp5 mkt_exp1000 mkt_tags_hit
-# (all by default), with the requests run.sh sends for them.  For each, one
+# (all by default), with the requests run.sh sends for them; returning
+# visitors are always the same one.  For each, one
 # nginx (master_process off) runs under callgrind; a keep-alive client
 # sends INSTR_WARMUP requests (200), collection is switched on, then
 # INSTR_REQUESTS more (2000) are sent, and the instructions counted are
@@ -52,7 +53,10 @@ trap cleanup EXIT
 
 cp "$module" "$prefix/mkt.so"
 mkdir -p "$prefix/html"
-head -c 32 /dev/urandom | base64 > "$prefix/mkt.secret"
+# a fixed key and visitor, so that every run decides the same experiments
+# (the visitor cookie of tests/unit/test_cookie.c, re-issued when old)
+echo 0123456789abcdef0123 > "$prefix/mkt.secret"
+visitor='_mkt=1.AAAAAAAAAAAAAAAAAAAAAA.toy89t.0P8EE9dSponFojju'
 # a 2 KiB page, as run.sh serves
 perl -e 'print "<!doctype html>\n", "x" x 2031, "\n"' \
     > "$prefix/html/index.html"
@@ -145,10 +149,10 @@ NGINX
     pids+=("$vpid")
 
     ir=$(python3 - "$port" "$warm" "$count" "$returning" "$headers" \
-        "$vpid" <<'PY'
+        "$vpid" "$visitor" <<'PY'
 import socket, subprocess, sys, time
 
-port, warm, count, returning, headers, pid = sys.argv[1:7]
+port, warm, count, returning, headers, pid, visitor = sys.argv[1:8]
 warm, count, returning = int(warm), int(count), returning == "1"
 hdrs = [h for h in headers.split("\n") if h]
 if not any(h.lower().startswith("host:") for h in hdrs):
@@ -188,7 +192,10 @@ def request(cookie):
     buf = buf[length:]
     return cookies
 
-cookie = "; ".join(request(None)) if returning else None
+jar = dict([visitor.split("=", 1)])
+if returning:
+    jar.update(c.split("=", 1) for c in request(visitor))
+cookie = "; ".join(k + "=" + v for k, v in jar.items()) if returning else None
 for _ in range(warm):
     if request(cookie) and returning:
         sys.exit("a returning visitor was sent Set-Cookie")
