@@ -471,6 +471,8 @@ mkt_config_load_string(const char *name, const char *json, size_t len,
     mkt_cfg_parse_goals(&ctx, cfg, json_object_get(root, "goals"));
     parse_slots(&ctx, cfg, json_object_get(root, "slots"));
     parse_experiments(&ctx, cfg, json_object_get(root, "experiments"));
+    cfg->ncondition_ids = json_object_size(ctx.conditions);
+    json_decref(ctx.conditions);
     mkt_cfg_parse_holdout(&ctx, cfg, json_object_get(root, "holdout"));
     mkt_cfg_parse_channels(&ctx, cfg, json_object_get(root, "channels"));
     mkt_cfg_parse_referrers(&ctx, cfg, json_object_get(root, "referrers"));

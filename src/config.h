@@ -149,6 +149,7 @@ typedef struct {
     mkt_filter_t      *filters;
     size_t             nfilters;
     mkt_cond_t        *condition;     /* NULL: none */
+    uint32_t           condition_id;  /* shared by equal conditions */
 
     mkt_str_t         *hosts;         /* match.host; none: any host */
     size_t             nhosts;

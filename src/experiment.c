@@ -162,12 +162,17 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 
 
 /*
- * What run() looks up and hashes for the visitor, kept for the next
- * experiment of the request that hashes on the same attributes (most hash
- * on "id"): the value hashed on and the sticky fingerprints depend on
- * nothing else.  Only values that point into the attributes are kept.
+ * What run() finds out about the visitor, kept for the next experiments
+ * of the request: the value hashed on and the sticky fingerprints, for
+ * those that hash on the same attributes (most hash on "id"; only values
+ * that point into the attributes are kept), and the result of every
+ * condition evaluated, by condition_id (equal conditions share one).
  */
+#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
+
 typedef struct {
+    uint64_t          cond_done[GATHER_WORDS];
+    uint64_t          cond_true[GATHER_WORDS];
     const mkt_str_t  *attr;         /* NULL: nothing kept */
     const mkt_str_t  *fallback;
     const char       *hv;
@@ -175,7 +180,7 @@ typedef struct {
     int               fallback_used;
     int               has_fp;
     unsigned          fp[2];
-} hash_memo_t;
+} memo_t;
 
 
 static int
@@ -186,7 +191,34 @@ same_str(const mkt_str_t *a, const mkt_str_t *b)
 
 
 static int
-memo_of(const hash_memo_t *m, const mkt_experiment_t *e)
+cond_holds(const mkt_experiment_t *e, const mkt_val_t *attrs, memo_t *m)
+{
+    int       v;
+    uint32_t  w;
+    uint64_t  bit;
+
+    if (m == NULL) {
+        return mkt_cond_eval(e->condition, attrs);
+    }
+
+    w = e->condition_id / 64;
+    bit = (uint64_t) 1 << (e->condition_id % 64);
+
+    if (m->cond_done[w] & bit) {
+        return (m->cond_true[w] & bit) != 0;
+    }
+
+    v = mkt_cond_eval(e->condition, attrs);
+    m->cond_done[w] |= bit;
+    if (v) {
+        m->cond_true[w] |= bit;
+    }
+    return v;
+}
+
+
+static int
+memo_of(const memo_t *m, const mkt_experiment_t *e)
 {
     return m != NULL && m->attr != NULL
            && same_str(m->attr, &e->hash_attribute)
@@ -203,7 +235,7 @@ memo_of(const hash_memo_t *m, const mkt_experiment_t *e)
 static int
 run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r,
-    int bucket, hash_memo_t *m)
+    int bucket, memo_t *m)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -298,7 +330,7 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         }
     }
 
-    if (e->condition != NULL && !mkt_cond_eval(e->condition, attrs)) {
+    if (e->condition != NULL && !cond_holds(e, attrs, m)) {
         return out(r, MKT_REASON_CONDITION_FALSE);
     }
 
@@ -381,7 +413,7 @@ typedef struct {
     size_t       path_len;
     int          ascii;         /* the path is ASCII */
     int          holdout;       /* -1: not known yet */
-    hash_memo_t  memo;          /* run()'s, across the experiments */
+    memo_t       memo;          /* run()'s, across the experiments */
     char         host_lc[256];  /* match.host takes 253 bytes */
 } shared_t;
 
@@ -563,7 +595,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     if (e->status == MKT_EXP_STOPPED) {
         /* the winner for the experiment's audience, whenever it ran */
         if (e->condition != NULL
-            && !mkt_cond_eval(e->condition, req->attributes))
+            && !cond_holds(e, req->attributes, &sh->memo))
         {
             r->reason = MKT_REASON_CONDITION_FALSE;
         } else if (sh->holdout) {
@@ -590,8 +622,6 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
  * bitmap of the experiments and reading it back puts them in config order
  * in O(candidates + experiments / 64), without allocating.
  */
-#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
-
 typedef struct {
     uint64_t  bits[GATHER_WORDS];
 } gather_t;
@@ -667,6 +697,9 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     sh.ascii = is_ascii(sh.path, sh.path_len);
     sh.holdout = -1;
     sh.memo.attr = NULL;
+    words = (cfg->ncondition_ids + 63) / 64;
+    memset(sh.memo.cond_done, 0, words * sizeof(uint64_t));
+    memset(sh.memo.cond_true, 0, words * sizeof(uint64_t));
 
     for (i = 0; i < n; i++) {
         eval_one(cfg, req, out[i].exp, &sh, &out[i]);

@@ -423,6 +423,59 @@ test_experiments_hashing_on_other_attributes_decide_as_alone(void **state)
 }
 
 
+/* Equal conditions share an id, evaluated once a request; others, even
+ * a literal object with its keys in another order, do not. */
+static void
+test_equal_conditions_are_evaluated_once(void **state)
+{
+    size_t             i, d;
+    attrs_t            a;
+    req_t              q;
+    mkt_config_t      *cfg;
+    mkt_exp_result_t   all[5], one;
+    const char        *devices[] = { "mobile", "desktop" };
+
+    cfg = config("{\"experiments\": ["
+        "{\"key\": \"a\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": \"mobile\"}},"
+        "{\"key\": \"b\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": \"mobile\"}},"
+        "{\"key\": \"c\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": {\"$ne\": \"mobile\"}}},"
+        "{\"key\": \"d\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"o\": {\"x\": 1, \"y\": 2}}},"
+        "{\"key\": \"e\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"o\": {\"y\": 2, \"x\": 1}}}]}");
+    assert_int_equal(mkt_config_experiment(cfg, 0)->condition_id,
+                     mkt_config_experiment(cfg, 1)->condition_id);
+    assert_int_not_equal(mkt_config_experiment(cfg, 0)->condition_id,
+                         mkt_config_experiment(cfg, 2)->condition_id);
+    assert_int_not_equal(mkt_config_experiment(cfg, 3)->condition_id,
+                         mkt_config_experiment(cfg, 4)->condition_id);
+
+    for (d = 0; d < 2; d++) {
+        memset(&q, 0, sizeof(q));
+        q.attrs = with_id(&a, "visitor-7");
+        pair(&a, "device", devices[d]);
+        (void) decide(cfg, &q, all);
+
+        for (i = 0; i < 5; i++) {
+            (void) mkt_experiment_run(cfg, mkt_config_experiment(cfg, i),
+                                      q.attrs, NULL, &one);
+            assert_int_equal(all[i].reason, one.reason);
+            assert_int_equal(all[i].variation, one.variation);
+        }
+        assert_int_equal(all[0].reason, d == 0 ? MKT_REASON_ASSIGNED
+                                               : MKT_REASON_CONDITION_FALSE);
+        assert_int_equal(all[1].reason, all[0].reason);
+        assert_int_equal(all[2].reason, d == 1 ? MKT_REASON_ASSIGNED
+                                               : MKT_REASON_CONDITION_FALSE);
+        assert_int_equal(all[3].reason, MKT_REASON_CONDITION_FALSE);
+    }
+    mkt_config_free(cfg);
+}
+
+
 static void
 test_condition_false_is_out(void **state)
 {
@@ -1141,6 +1194,7 @@ main(void)
         cmocka_unit_test(test_literal_match_path_decides_as_its_regex),
         cmocka_unit_test(
             test_experiments_hashing_on_other_attributes_decide_as_alone),
+        cmocka_unit_test(test_equal_conditions_are_evaluated_once),
         cmocka_unit_test(test_condition_false_is_out),
         cmocka_unit_test(test_holdout_excludes_from_every_experiment),
         cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),
