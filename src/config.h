@@ -167,6 +167,8 @@ typedef struct {
     size_t            *goals;         /* indices of the top-level goals */
     size_t             ngoals;
     uint32_t           sticky_id;     /* fnv32a(key) % 36^6: _mkt_sb key */
+    uint16_t          *variation_hashes;  /* mkt_sticky_variation_hash()
+                                           * of each, or NULL */
 } mkt_experiment_t;
 
 

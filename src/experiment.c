@@ -128,6 +128,9 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 static unsigned
 variation_hash(const mkt_experiment_t *e, size_t i)
 {
+    if (e->variation_hashes != NULL) {
+        return e->variation_hashes[i];
+    }
     return mkt_sticky_variation_hash(e->variations[i].data,
                                      e->variations[i].len);
 }
@@ -183,10 +186,12 @@ typedef struct {
 } memo_t;
 
 
+/* the default "id" is one string for every experiment */
 static int
 same_str(const mkt_str_t *a, const mkt_str_t *b)
 {
-    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+    return a->len == b->len
+           && (a->data == b->data || memcmp(a->data, b->data, a->len) == 0);
 }
 
 
