@@ -287,6 +287,7 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     ngx_uint_t                    found;
     mkt_visitor_t                 v;
     mkt_cookie_status_e           bad;
+    ngx_http_mkt_signals_t        sig;
     ngx_http_mkt_main_conf_t     *mcf;
     ngx_http_mkt_visitor_find_t   f;
 
@@ -294,12 +295,14 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
 
-    if (ngx_http_mkt_is_prefetch(r)) {
+    ngx_http_mkt_signals(r, &sig);
+
+    if (ngx_http_mkt_is_prefetch(&sig)) {
         ctx->prefetch = 1;
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_prefetches);
     }
 
-    if (!ngx_http_mkt_tracking_permitted(r)) {
+    if (!ngx_http_mkt_tracking_permitted(r, &sig)) {
         /* no visitor id, no user id, no cookie read or set: served as
          * anyone, and counted only in the totals */
         ctx->no_tracking = 1;

@@ -177,6 +177,17 @@ typedef struct {
 } ngx_http_mkt_loc_conf_t;
 
 
+/* request headers of privacy and prefetch signals: ngx_http_mkt_signals */
+typedef struct {
+    ngx_table_elt_t           *gpc;           /* Sec-GPC */
+    ngx_table_elt_t           *dnt;
+    ngx_table_elt_t           *sec_purpose;
+    ngx_table_elt_t           *purpose;
+    ngx_table_elt_t           *moz;           /* X-Moz */
+    ngx_table_elt_t           *x_purpose;
+} ngx_http_mkt_signals_t;
+
+
 typedef struct ngx_http_mkt_ctx_s    ngx_http_mkt_ctx_t;
 typedef struct ngx_http_mkt_fetch_s  ngx_http_mkt_fetch_t;
 
@@ -287,8 +298,10 @@ char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,
     ngx_http_mkt_cookie_conf_t *prev, ngx_http_mkt_cookie_conf_t *conf);
 char *ngx_http_mkt_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_mkt_privacy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_uint_t ngx_http_mkt_tracking_permitted(ngx_http_request_t *r);
-ngx_uint_t ngx_http_mkt_is_prefetch(ngx_http_request_t *r);
+void ngx_http_mkt_signals(ngx_http_request_t *r, ngx_http_mkt_signals_t *s);
+ngx_uint_t ngx_http_mkt_tracking_permitted(ngx_http_request_t *r,
+    ngx_http_mkt_signals_t *s);
+ngx_uint_t ngx_http_mkt_is_prefetch(ngx_http_mkt_signals_t *s);
 mkt_ua_t *ngx_http_mkt_request_ua(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 
