@@ -54,7 +54,12 @@ set(mkt_touch_t *t, mkt_touch_field_e f, const char *s, size_t len)
 }
 
 
-#define SET_LIT(t, f, lit)  set(t, f, lit, sizeof(lit) - 1)
+/* a literal is clean text already: copied, not cleaned */
+#define SET_LIT(t, f, lit)                                                    \
+    do {                                                                      \
+        memcpy(field(t, f), lit, sizeof(lit) - 1);                            \
+        (t)->len[f] = sizeof(lit) - 1;                                        \
+    } while (0)
 
 
 static int
