@@ -412,6 +412,9 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
             }
         }
         cfg->experiments_str_max += x->key.len + 2 + maxvar;
+        x->seed_fnv = mkt_fnv32a_utf16(MKT_FNV32A_INIT, x->seed.data,
+                                       x->seed.len);
+        x->has_seed_fnv = 1;
     }
     qsort(cfg->sticky_refs, cfg->nexps, sizeof(mkt_sticky_ref_t),
           cmp_sticky_ref);

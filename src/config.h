@@ -169,6 +169,8 @@ typedef struct {
     uint32_t           sticky_id;     /* fnv32a(key) % 36^6: _mkt_sb key */
     uint16_t          *variation_hashes;  /* mkt_sticky_variation_hash()
                                            * of each, or NULL */
+    uint32_t           seed_fnv;      /* mkt_fnv32a_utf16() of seed, */
+    int                has_seed_fnv;  /* made at load (not for mkt eval) */
 } mkt_experiment_t;
 
 

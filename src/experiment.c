@@ -183,6 +183,8 @@ typedef struct {
     int               fallback_used;
     int               has_fp;
     unsigned          fp[2];
+    int               has_hv_fnv;
+    uint32_t          hv_fnv;       /* FNV-1a state after hv */
 } memo_t;
 
 
@@ -219,6 +221,52 @@ cond_holds(const mkt_experiment_t *e, const mkt_val_t *attrs, memo_t *m)
         m->cond_true[w] |= bit;
     }
     return v;
+}
+
+
+/* The FNV-1a state after the value hashed on, kept in the memo. */
+static uint32_t
+value_fnv(memo_t *m, const char *hv, size_t len)
+{
+    if (m == NULL || m->attr == NULL || m->hv != hv) {
+        return mkt_fnv32a_utf16(MKT_FNV32A_INIT, hv, len);
+    }
+    if (!m->has_hv_fnv) {
+        m->hv_fnv = mkt_fnv32a_utf16(MKT_FNV32A_INIT, hv, len);
+        m->has_hv_fnv = 1;
+    }
+    return m->hv_fnv;
+}
+
+
+/* mkt_hash() of e's seed and hv, from the states kept: the seed's (made at
+ * load) for version 2, the value's (once a request) for version 1. */
+static double
+hash_of(const mkt_experiment_t *e, const char *hv, size_t len, memo_t *m)
+{
+    if (e->hash_version == 1) {
+        return mkt_hash_v1_end(mkt_fnv32a_utf16(value_fnv(m, hv, len),
+                                                e->seed.data, e->seed.len));
+    }
+    if (e->hash_version == 2 && e->has_seed_fnv) {
+        return mkt_hash_v2_end(mkt_fnv32a_utf16(e->seed_fnv, hv, len));
+    }
+    return mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+}
+
+
+/* mkt_in_namespace() the same way */
+static int
+in_namespace(const mkt_experiment_t *e, const char *hv, size_t len,
+    memo_t *m)
+{
+    double    n;
+    uint32_t  h;
+
+    h = mkt_fnv32a_utf16(value_fnv(m, hv, len), "__", 2);
+    h = mkt_fnv32a_utf16(h, e->ns.data, e->ns.len);
+    n = mkt_hash_v1_end(h);
+    return n >= e->ns_start && n < e->ns_end;
 }
 
 
@@ -275,6 +323,7 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
             m->len = len;
             m->fallback_used = fallback;
             m->has_fp = 0;
+            m->has_hv_fnv = 0;
         }
     }
     if (hv == NULL) {
@@ -327,10 +376,7 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
             if (filtered_out(e, attrs)) {
                 return out(r, MKT_REASON_FILTERED);
             }
-        } else if (e->has_namespace
-                   && !mkt_in_namespace(hv, len, e->ns.data, e->ns.len,
-                                        e->ns_start, e->ns_end))
-        {
+        } else if (e->has_namespace && !in_namespace(e, hv, len, m)) {
             return out(r, MKT_REASON_NAMESPACE);
         }
     }
@@ -344,7 +390,7 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         n = -1;                         /* not hashed */
 
     } else {
-        n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+        n = hash_of(e, hv, len, m);
         if (n < 0) {
             return out(r, MKT_REASON_HASH_VERSION);
         }

@@ -476,6 +476,57 @@ test_equal_conditions_are_evaluated_once(void **state)
 }
 
 
+/* Hashes from the states kept (the seed's at load, the visitor's value
+ * once a request) are GrowthBook's, as mkt_hash() and mkt_in_namespace()
+ * compute them from scratch, for ASCII and non-ASCII seeds and values. */
+static void
+test_hashes_from_kept_states_are_growthbooks(void **state)
+{
+    size_t             i, k;
+    attrs_t            a;
+    req_t              q;
+    mkt_config_t      *cfg;
+    mkt_exp_result_t   all[4];
+    const mkt_experiment_t  *e;
+    const char        *ids[] = { "1", "visitor-7", "\xe5\xb0\x8f\xe7\xba\xa2",
+                                 "\xf0\x9f\x98\x80x" };
+
+    cfg = config("{\"experiments\": ["
+        "{\"key\": \"a\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 1},"
+        "{\"key\": \"b\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 2, \"seed\": \"s\\u00e9ed\"},"
+        "{\"key\": \"c\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 1, \"namespace\": [\"n\\u00e9\", 0, 0.5]},"
+        "{\"key\": \"d\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 2, \"namespace\": [\"n\\u00e9\", 0.5, 1]}]}");
+
+    for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+        memset(&q, 0, sizeof(q));
+        q.attrs = with_id(&a, ids[k]);
+        (void) decide(cfg, &q, all);
+
+        for (i = 0; i < 4; i++) {
+            e = mkt_config_experiment(cfg, i);
+            if (mkt_in_namespace(ids[k], strlen(ids[k]), e->ns.data,
+                                 e->ns.len, e->ns_start, e->ns_end)
+                || !e->has_namespace)
+            {
+                assert_true(all[i].bucket
+                            == mkt_hash(e->seed.data, e->seed.len, ids[k],
+                                        strlen(ids[k]), e->hash_version));
+            } else {
+                assert_int_equal(all[i].reason, MKT_REASON_NAMESPACE);
+            }
+        }
+        /* the two halves of one namespace: exactly one takes the id */
+        assert_int_equal((all[2].reason == MKT_REASON_NAMESPACE)
+                         + (all[3].reason == MKT_REASON_NAMESPACE), 1);
+    }
+    mkt_config_free(cfg);
+}
+
+
 static void
 test_condition_false_is_out(void **state)
 {
@@ -1195,6 +1246,7 @@ main(void)
         cmocka_unit_test(
             test_experiments_hashing_on_other_attributes_decide_as_alone),
         cmocka_unit_test(test_equal_conditions_are_evaluated_once),
+        cmocka_unit_test(test_hashes_from_kept_states_are_growthbooks),
         cmocka_unit_test(test_condition_false_is_out),
         cmocka_unit_test(test_holdout_excludes_from_every_experiment),
         cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),
