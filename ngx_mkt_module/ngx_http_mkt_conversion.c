@@ -190,9 +190,10 @@ ngx_http_mkt_conversion_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
 ngx_http_mkt_ctx_t *
 ngx_http_mkt_conversion_ctx(ngx_http_request_t *r)
 {
-    mkt_visitor_t         v;
-    ngx_http_mkt_ctx_t   *ctx;
-    mkt_cookie_status_e   bad;
+    mkt_visitor_t            v;
+    ngx_http_mkt_ctx_t      *ctx;
+    mkt_cookie_status_e      bad;
+    ngx_http_mkt_signals_t   sig;
 
     ctx = ngx_http_mkt_ctx(r, 1);
 
@@ -202,12 +203,14 @@ ngx_http_mkt_conversion_ctx(ngx_http_request_t *r)
 
     ctx->identified = 1;
 
-    if (!ngx_http_mkt_tracking_permitted(r)) {
+    ngx_http_mkt_signals(r, &sig);
+
+    if (!ngx_http_mkt_tracking_permitted(r, &sig)) {
         ctx->no_tracking = 1;
         return ctx;
     }
 
-    if (ngx_http_mkt_visitor_cookie(r->main, &v, &bad)) {
+    if (ngx_http_mkt_visitor_cookie(r->main, NULL, &v, &bad)) {
         ngx_memcpy(ctx->vid, v.vid, MKT_VID_LEN);
         ctx->has_vid = 1;
     }
@@ -395,14 +398,21 @@ ngx_http_mkt_conversion_log(ngx_http_request_t *r)
     ngx_http_mkt_loc_conf_t    *lcf;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_conversion_t  *cv;
+    ngx_http_mkt_signals_t      sig;
     static time_t               logged;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
 
     /* a HEAD (a monitor) or a prefetch is no visitor seeing the page */
     if (lcf->conversions == NULL || r != r->main
-        || r->method == NGX_HTTP_HEAD || ngx_http_mkt_is_prefetch(r))
+        || r->method == NGX_HTTP_HEAD)
     {
+        return NGX_OK;
+    }
+
+    ngx_http_mkt_signals(r, &sig);
+
+    if (ngx_http_mkt_is_prefetch(&sig)) {
         return NGX_OK;
     }
 

@@ -676,7 +676,6 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_request_t              req;
     mkt_force_t                forced[MKT_FORCE_MAX];
     unsigned long              limit_hits;
-    ngx_str_t                  sticky_name = ngx_string(MKT_STICKY_COOKIE);
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
@@ -696,8 +695,9 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     }
 
     mkt_sticky_init(&ngx_http_mkt_sticky);
-    had_sticky = ngx_http_mkt_cookie_each(r, &sticky_name,
-                                          ngx_http_mkt_sticky_found, r);
+    had_sticky = ngx_http_mkt_cookie_each_of(r, ctx,
+                                             NGX_HTTP_MKT_COOKIE_STICKY,
+                                             ngx_http_mkt_sticky_found, r);
 
     ngx_memzero(&req, sizeof(req));
     req.attributes = &attrs;
@@ -788,6 +788,56 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
 /* --- variables ---------------------------------------------------------- */
 
+/*
+ * The experiment of each $mkt_exp_KEY a worker reads, kept by name in a
+ * small table (the slot chosen by the address of the name, which for a
+ * variable in the configuration is fixed): the config's name lookup once,
+ * not on every request.
+ */
+typedef struct {
+    mkt_config_t              *cfg;
+    int                        idx;
+    size_t                     len;
+    u_char                     name[48];
+} ngx_http_mkt_exp_var_t;
+
+#define NGX_HTTP_MKT_EXP_VARS  64
+
+static ngx_http_mkt_exp_var_t  ngx_http_mkt_exp_var_idx[NGX_HTTP_MKT_EXP_VARS];
+
+
+static int
+ngx_http_mkt_exp_index(mkt_config_t *cfg, ngx_str_t *name)
+{
+    size_t                   prefix;
+    ngx_http_mkt_exp_var_t  *c;
+
+    c = &ngx_http_mkt_exp_var_idx[((uintptr_t) name >> 3)
+                                  % NGX_HTTP_MKT_EXP_VARS];
+
+    if (c->cfg == cfg && c->len == name->len
+        && ngx_memcmp(c->name, name->data, name->len) == 0)
+    {
+        return c->idx;
+    }
+
+    prefix = sizeof("mkt_exp_") - 1;
+
+    if (name->len > sizeof(c->name)) {
+        return mkt_config_find_variable(cfg, (char *) name->data + prefix,
+                                        name->len - prefix);
+    }
+
+    c->cfg = cfg;
+    c->len = name->len;
+    ngx_memcpy(c->name, name->data, name->len);
+    c->idx = mkt_config_find_variable(cfg, (char *) name->data + prefix,
+                                      name->len - prefix);
+
+    return c->idx;
+}
+
+
 static ngx_int_t
 ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
@@ -795,7 +845,6 @@ ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_str_t                 *name = (ngx_str_t *) data;
 
     int                        idx;
-    size_t                     prefix;
     const mkt_exp_result_t    *res;
     const mkt_experiment_t    *exp;
     ngx_http_mkt_ctx_t        *ctx;
@@ -811,9 +860,7 @@ ngx_http_mkt_variable_exp(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    prefix = sizeof("mkt_exp_") - 1;
-    idx = mkt_config_find_variable(mcf->config, (char *) name->data + prefix,
-                                   name->len - prefix);
+    idx = ngx_http_mkt_exp_index(mcf->config, name);
     if (idx < 0) {
         return NGX_OK;
     }

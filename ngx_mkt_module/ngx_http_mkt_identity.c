@@ -2,6 +2,7 @@
  * refresh), the known user id, and the mkt_cookie directive. */
 
 #include "ngx_http_mkt_module.h"
+#include "sticky.h"
 #include "text.h"
 
 
@@ -276,24 +277,27 @@ ngx_http_mkt_visitor_found(void *data, const char *val, size_t len)
 void
 ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    u_char                    *p;
-    size_t                     n;
-    time_t                     now;
-    ngx_uint_t                 found;
-    mkt_visitor_t              v;
-    mkt_cookie_status_e        bad;
-    ngx_http_mkt_main_conf_t  *mcf;
+    u_char                       *p;
+    size_t                        n;
+    time_t                        now;
+    ngx_uint_t                    found;
+    mkt_visitor_t                 v;
+    mkt_cookie_status_e           bad;
+    ngx_http_mkt_signals_t        sig;
+    ngx_http_mkt_main_conf_t     *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
 
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_requests);
 
-    if (ngx_http_mkt_is_prefetch(r)) {
+    ngx_http_mkt_signals(r, &sig);
+
+    if (ngx_http_mkt_is_prefetch(&sig)) {
         ctx->prefetch = 1;
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_prefetches);
     }
 
-    if (!ngx_http_mkt_tracking_permitted(r)) {
+    if (!ngx_http_mkt_tracking_permitted(r, &sig)) {
         /* no visitor id, no user id, no cookie read or set: served as
          * anyone, and counted only in the totals */
         ctx->no_tracking = 1;
@@ -307,7 +311,7 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     }
 
     now = ngx_time();
-    found = ngx_http_mkt_visitor_cookie(r, &v, &bad);
+    found = ngx_http_mkt_visitor_cookie(r, ctx, &v, &bad);
 
     if (!found && bad != MKT_COOKIE_OK) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies);
@@ -379,15 +383,32 @@ user:
 }
 
 
+typedef ngx_uint_t (*ngx_http_mkt_pair_pt)(void *data, const char *name,
+    size_t name_len, const char *val, size_t len);
+
+typedef struct {
+    ngx_str_t                   *name;
+    ngx_uint_t                 (*found)(void *data, const char *val,
+                                        size_t len);
+    void                        *data;
+} ngx_http_mkt_each_t;
+
+typedef struct {
+    ngx_str_t                    names[NGX_HTTP_MKT_COOKIES];
+    ngx_http_mkt_ctx_t          *ctx;
+} ngx_http_mkt_ours_t;
+
+
 /*
  * The visitor of the request's cookie: 1 and v when one verifies, else 0
  * and *bad, the first cookie's error (MKT_COOKIE_OK: none was sent).  A
  * browser may send the name twice (a host cookie beside a domain cookie,
  * or a stale one after a domain change): the first that verifies wins.
+ * With ctx, from its one pass over the Cookie headers.
  */
 ngx_uint_t
-ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, mkt_visitor_t *v,
-    mkt_cookie_status_e *bad)
+ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    mkt_visitor_t *v, mkt_cookie_status_e *bad)
 {
     ngx_uint_t                    found;
     ngx_http_mkt_srv_conf_t      *scf;
@@ -402,8 +423,16 @@ ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, mkt_visitor_t *v,
     f.visitor = v;
     f.first_error = MKT_COOKIE_OK;
 
-    found = ngx_http_mkt_cookie_each(r, &scf->cookie.name,
-                                     ngx_http_mkt_visitor_found, &f);
+    if (ctx != NULL) {
+        found = ngx_http_mkt_cookie_each_of(r, ctx,
+                                            NGX_HTTP_MKT_COOKIE_VISITOR,
+                                            ngx_http_mkt_visitor_found, &f);
+
+    } else {
+        found = ngx_http_mkt_cookie_each(r, &scf->cookie.name,
+                                         ngx_http_mkt_visitor_found, &f);
+    }
+
     *bad = f.first_error;
 
     return found;
@@ -411,15 +440,15 @@ ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, mkt_visitor_t *v,
 
 
 /*
- * Calls found() with the value of every cookie named name, in order, until
- * it returns 1; returns what found() returned last, 0 if never called.
+ * Calls pair() with every "name=value" of the request's Cookie headers, in
+ * order, until it returns 1; returns what it returned last.
  */
-ngx_uint_t
-ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
-    ngx_uint_t (*found)(void *data, const char *val, size_t len), void *data)
+static ngx_uint_t
+ngx_http_mkt_cookie_walk(ngx_http_request_t *r, ngx_http_mkt_pair_pt pair,
+    void *data)
 {
-    size_t               pos, len;
-    const char          *val;
+    size_t               pos, nlen, vlen;
+    const char          *name, *val;
     ngx_table_elt_t     *h;
 #if (nginx_version < 1023000)
     ngx_uint_t           i;
@@ -435,12 +464,159 @@ ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
 #endif
         pos = 0;
 
-        while (mkt_cookie_next((char *) h->value.data, h->value.len, &pos,
-                               (char *) name->data, name->len, &val, &len))
+        while (mkt_cookie_pair((char *) h->value.data, h->value.len, &pos,
+                               &name, &nlen, &val, &vlen))
         {
-            if (found(data, val, len)) {
+            if (pair(data, name, nlen, val, vlen)) {
                 return 1;
             }
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_uint_t
+ngx_http_mkt_each_pair(void *data, const char *name, size_t name_len,
+    const char *val, size_t len)
+{
+    ngx_http_mkt_each_t  *e = data;
+
+    return name_len == e->name->len
+           && ngx_memcmp(name, e->name->data, name_len) == 0
+           && e->found(e->data, val, len);
+}
+
+
+/*
+ * Calls found() with the value of every cookie named name, in order, until
+ * it returns 1; returns what found() returned last, 0 if never called.
+ */
+ngx_uint_t
+ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t (*found)(void *data, const char *val, size_t len), void *data)
+{
+    ngx_http_mkt_each_t  e;
+
+    e.name = name;
+    e.found = found;
+    e.data = data;
+
+    return ngx_http_mkt_cookie_walk(r, ngx_http_mkt_each_pair, &e);
+}
+
+
+/* The name of the module's cookie which (NGX_HTTP_MKT_COOKIE_*). */
+static void
+ngx_http_mkt_cookie_name(ngx_http_request_t *r, ngx_uint_t which,
+    ngx_str_t *name)
+{
+    ngx_http_mkt_srv_conf_t  *scf;
+
+    switch (which) {
+
+    case NGX_HTTP_MKT_COOKIE_VISITOR:
+        scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+        *name = scf->cookie.name;
+        break;
+
+    case NGX_HTTP_MKT_COOKIE_STICKY:
+        ngx_str_set(name, MKT_STICKY_COOKIE);
+        break;
+
+    case NGX_HTTP_MKT_COOKIE_FT:
+        ngx_str_set(name, MKT_FT_COOKIE);
+        break;
+
+    default: /* NGX_HTTP_MKT_COOKIE_LT */
+        ngx_str_set(name, MKT_LT_COOKIE);
+        break;
+    }
+}
+
+
+/* A pair of the request's Cookie headers: kept if it is one of ours. */
+static ngx_uint_t
+ngx_http_mkt_ours_pair(void *data, const char *name, size_t name_len,
+    const char *val, size_t len)
+{
+    ngx_http_mkt_ours_t  *o = data;
+
+    ngx_uint_t                   k;
+    ngx_http_mkt_cookie_vals_t  *c;
+
+    for (k = 0; k < NGX_HTTP_MKT_COOKIES; k++) {
+        if (name_len != o->names[k].len
+            || ngx_memcmp(name, o->names[k].data, name_len) != 0)
+        {
+            continue;
+        }
+
+        c = &o->ctx->cookies[k];
+
+        if (c->n < NGX_HTTP_MKT_COOKIE_DUPS) {
+            c->value[c->n].data = (u_char *) val;
+            c->value[c->n].len = len;
+        }
+
+        c->n++;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One pass over the request's Cookie headers for all the module's names,
+ * keeping the values of each in order (NGX_HTTP_MKT_COOKIE_DUPS of them).
+ */
+static void
+ngx_http_mkt_cookies_find(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    ngx_uint_t           k;
+    ngx_http_mkt_ours_t  o;
+
+    ctx->cookies_found = 1;
+    o.ctx = ctx;
+
+    for (k = 0; k < NGX_HTTP_MKT_COOKIES; k++) {
+        ngx_http_mkt_cookie_name(r, k, &o.names[k]);
+        ctx->cookies[k].n = 0;
+    }
+
+    (void) ngx_http_mkt_cookie_walk(r, ngx_http_mkt_ours_pair, &o);
+}
+
+
+/*
+ * ngx_http_mkt_cookie_each() for the module's cookie which, from the one
+ * pass of ngx_http_mkt_cookies_find().
+ */
+ngx_uint_t
+ngx_http_mkt_cookie_each_of(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    ngx_uint_t which, ngx_uint_t (*found)(void *data, const char *val,
+    size_t len), void *data)
+{
+    ngx_str_t                    name;
+    ngx_uint_t                   i;
+    ngx_http_mkt_cookie_vals_t  *c;
+
+    if (!ctx->cookies_found) {
+        ngx_http_mkt_cookies_find(r, ctx);
+    }
+
+    c = &ctx->cookies[which];
+
+    if (c->n > NGX_HTTP_MKT_COOKIE_DUPS) {
+        /* more of one name than kept: rare enough to scan again */
+        ngx_http_mkt_cookie_name(r, which, &name);
+        return ngx_http_mkt_cookie_each(r, &name, found, data);
+    }
+
+    for (i = 0; i < c->n; i++) {
+        if (found(data, (char *) c->value[i].data, c->value[i].len)) {
+            return 1;
         }
     }
 
@@ -611,22 +787,20 @@ ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
 ngx_int_t
 ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    ngx_uint_t                i;
-    ngx_str_t                 names[4], *values[4];
-    ngx_http_mkt_srv_conf_t  *scf;
+    ngx_uint_t  i;
+    ngx_str_t   names[NGX_HTTP_MKT_COOKIES], *values[NGX_HTTP_MKT_COOKIES];
 
-    scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
+    for (i = 0; i < NGX_HTTP_MKT_COOKIES; i++) {
+        ngx_http_mkt_cookie_name(r, i, &names[i]);
+    }
 
-    names[0] = scf->cookie.name;
-    values[0] = &ctx->set_cookie;
-    ngx_str_set(&names[1], MKT_STICKY_COOKIE);
-    values[1] = ctx->sticky_set ? &ctx->sticky_cookie : NULL;
-    ngx_str_set(&names[2], MKT_FT_COOKIE);
-    values[2] = &ctx->ft_cookie;
-    ngx_str_set(&names[3], MKT_LT_COOKIE);
-    values[3] = &ctx->lt_cookie;
+    values[NGX_HTTP_MKT_COOKIE_VISITOR] = &ctx->set_cookie;
+    values[NGX_HTTP_MKT_COOKIE_STICKY] = ctx->sticky_set ? &ctx->sticky_cookie
+                                                         : NULL;
+    values[NGX_HTTP_MKT_COOKIE_FT] = &ctx->ft_cookie;
+    values[NGX_HTTP_MKT_COOKIE_LT] = &ctx->lt_cookie;
 
-    ngx_http_mkt_drop_foreign_cookies(r, names, 4);
+    ngx_http_mkt_drop_foreign_cookies(r, names, NGX_HTTP_MKT_COOKIES);
 
     if (ctx->cookie_sent) {
         return NGX_OK;
@@ -638,9 +812,11 @@ ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_set);
     }
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < NGX_HTTP_MKT_COOKIES; i++) {
         /* an empty sticky value expires the cookie; others are not sent */
-        if (values[i] == NULL || (i != 1 && values[i]->len == 0)) {
+        if (values[i] == NULL
+            || (i != NGX_HTTP_MKT_COOKIE_STICKY && values[i]->len == 0))
+        {
             continue;
         }
 

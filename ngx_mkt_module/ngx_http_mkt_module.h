@@ -207,6 +207,17 @@ typedef struct {
 } ngx_http_mkt_loc_conf_t;
 
 
+/* request headers of privacy and prefetch signals: ngx_http_mkt_signals */
+typedef struct {
+    ngx_table_elt_t           *gpc;           /* Sec-GPC */
+    ngx_table_elt_t           *dnt;
+    ngx_table_elt_t           *sec_purpose;
+    ngx_table_elt_t           *purpose;
+    ngx_table_elt_t           *moz;           /* X-Moz */
+    ngx_table_elt_t           *x_purpose;
+} ngx_http_mkt_signals_t;
+
+
 typedef struct ngx_http_mkt_ctx_s    ngx_http_mkt_ctx_t;
 typedef struct ngx_http_mkt_fetch_s  ngx_http_mkt_fetch_t;
 
@@ -218,6 +229,21 @@ typedef struct {
     ngx_uint_t                 slot;          /* in ctx->id_tags */
     unsigned                   attached:1;
 } ngx_http_mkt_waiter_t;
+
+
+/* the module's cookies, found in one pass over the Cookie headers */
+#define NGX_HTTP_MKT_COOKIE_VISITOR  0     /* mkt_cookie name=, "_mkt" */
+#define NGX_HTTP_MKT_COOKIE_STICKY   1     /* _mkt_sb */
+#define NGX_HTTP_MKT_COOKIE_FT       2     /* _mkt_ft */
+#define NGX_HTTP_MKT_COOKIE_LT       3     /* _mkt_lt */
+#define NGX_HTTP_MKT_COOKIES         4
+#define NGX_HTTP_MKT_COOKIE_DUPS     4     /* values kept of one name */
+
+typedef struct {
+    ngx_str_t                  value[NGX_HTTP_MKT_COOKIE_DUPS];
+    ngx_uint_t                 n;             /* seen: more than kept
+                                               * means scan again */
+} ngx_http_mkt_cookie_vals_t;
 
 
 /* touch fields the request keeps: source, medium, campaign */
@@ -256,7 +282,10 @@ struct ngx_http_mkt_ctx_s {
     ngx_str_t                  lt[NGX_HTTP_MKT_TOUCH_KEPT];  /* last */
     ngx_str_t                  ft_cookie;     /* _mkt_ft value to send */
     ngx_str_t                  lt_cookie;     /* _mkt_lt value to send */
-    mkt_channel_e              channel;       /* $mkt_channel */
+    mkt_channel_e              channel;       /* $mkt_channel; ft, lt and
+                                               * channel: after
+                                               * ngx_http_mkt_touch_settle */
+    ngx_http_mkt_cookie_vals_t cookies[NGX_HTTP_MKT_COOKIES];
 
     unsigned                   done:1;        /* decisions settled */
     unsigned                   has_vid:1;
@@ -270,6 +299,11 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   ua_done:1;
     unsigned                   touch:1;       /* this request is a touch */
     unsigned                   tags_state:2;
+    unsigned                   cookies_found:1;  /* cookies[] are set */
+    unsigned                   ft_pending:1;  /* ft[] from _mkt_ft, lt[] */
+    unsigned                   lt_pending:1;  /* from _mkt_lt and channel:
+                                               * ngx_http_mkt_touch_settle */
+    unsigned                   channel_pending:1;
 };
 
 
@@ -282,9 +316,13 @@ void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 
 void ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_uint_t ngx_http_mkt_visitor_cookie(ngx_http_request_t *r,
-    mkt_visitor_t *v, mkt_cookie_status_e *bad);
+    ngx_http_mkt_ctx_t *ctx, mkt_visitor_t *v, mkt_cookie_status_e *bad);
 void ngx_http_mkt_user_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_uint_t ngx_http_mkt_cookie_each(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_uint_t (*found)(void *data, const char *val, size_t len),
+    void *data);
+ngx_uint_t ngx_http_mkt_cookie_each_of(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, ngx_uint_t which,
     ngx_uint_t (*found)(void *data, const char *val, size_t len),
     void *data);
 ngx_int_t ngx_http_mkt_send_cookies(ngx_http_request_t *r,
@@ -293,8 +331,10 @@ char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,
     ngx_http_mkt_cookie_conf_t *prev, ngx_http_mkt_cookie_conf_t *conf);
 char *ngx_http_mkt_cookie(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_mkt_privacy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_uint_t ngx_http_mkt_tracking_permitted(ngx_http_request_t *r);
-ngx_uint_t ngx_http_mkt_is_prefetch(ngx_http_request_t *r);
+void ngx_http_mkt_signals(ngx_http_request_t *r, ngx_http_mkt_signals_t *s);
+ngx_uint_t ngx_http_mkt_tracking_permitted(ngx_http_request_t *r,
+    ngx_http_mkt_signals_t *s);
+ngx_uint_t ngx_http_mkt_is_prefetch(ngx_http_mkt_signals_t *s);
 mkt_ua_t *ngx_http_mkt_request_ua(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 
@@ -313,6 +353,8 @@ void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
 
 void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_touch_settle(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_int_t ngx_http_mkt_touch_attr(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t which, mkt_val_t *v);

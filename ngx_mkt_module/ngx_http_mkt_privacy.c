@@ -91,14 +91,76 @@ invalid:
 }
 
 
-static ngx_uint_t
-ngx_http_mkt_header_is(ngx_http_request_t *r, const char *name, size_t len,
-    const char *want, size_t want_len)
+/*
+ * The request headers that say what a request permits or is for, found in
+ * one pass over the header list (the first of each name, in any case).
+ */
+void
+ngx_http_mkt_signals(ngx_http_request_t *r, ngx_http_mkt_signals_t *s)
 {
-    ngx_table_elt_t  *h;
+    const char        *name;
+    ngx_uint_t         i;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h, **slot;
 
-    h = ngx_http_mkt_header_in(r, (u_char *) name, len);
+    ngx_memzero(s, sizeof(ngx_http_mkt_signals_t));
 
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        switch (h[i].key.len) {
+        case 3:
+            slot = &s->dnt;
+            name = "DNT";
+            break;
+        case 5:
+            slot = &s->moz;
+            name = "X-Moz";
+            break;
+        case 7:
+            if ((h[i].key.data[0] | 0x20) == 's') {
+                slot = &s->gpc;
+                name = "Sec-GPC";
+            } else {
+                slot = &s->purpose;
+                name = "Purpose";
+            }
+            break;
+        case 9:
+            slot = &s->x_purpose;
+            name = "X-Purpose";
+            break;
+        case 11:
+            slot = &s->sec_purpose;
+            name = "Sec-Purpose";
+            break;
+        default:
+            continue;
+        }
+
+        if (*slot == NULL
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, h[i].key.len)
+               == 0)
+        {
+            *slot = &h[i];
+        }
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_mkt_header_is(ngx_table_elt_t *h, const char *want, size_t want_len)
+{
     return h != NULL && h->value.len == want_len
            && ngx_strncasecmp(h->value.data, (u_char *) want, want_len) == 0;
 }
@@ -110,18 +172,19 @@ ngx_http_mkt_header_is(ngx_http_request_t *r, const char *name, size_t len,
  * "granted".  A consent value that cannot be computed counts as refused.
  */
 ngx_uint_t
-ngx_http_mkt_tracking_permitted(ngx_http_request_t *r)
+ngx_http_mkt_tracking_permitted(ngx_http_request_t *r,
+    ngx_http_mkt_signals_t *s)
 {
     ngx_str_t                 consent;
     ngx_http_mkt_srv_conf_t  *scf;
 
     scf = ngx_http_get_module_srv_conf(r, ngx_http_mkt_module);
 
-    if (scf->privacy_gpc && ngx_http_mkt_header_is(r, "Sec-GPC", 7, "1", 1)) {
+    if (scf->privacy_gpc && ngx_http_mkt_header_is(s->gpc, "1", 1)) {
         return 0;
     }
 
-    if (scf->privacy_dnt && ngx_http_mkt_header_is(r, "DNT", 3, "1", 1)) {
+    if (scf->privacy_dnt && ngx_http_mkt_header_is(s->dnt, "1", 1)) {
         return 0;
     }
 
@@ -145,20 +208,20 @@ ngx_http_mkt_tracking_permitted(ngx_http_request_t *r)
  * Safari), "X-Moz: prefetch" (Firefox), "X-Purpose: preview" (Safari).
  */
 ngx_uint_t
-ngx_http_mkt_is_prefetch(ngx_http_request_t *r)
+ngx_http_mkt_is_prefetch(ngx_http_mkt_signals_t *s)
 {
     ngx_table_elt_t  *h;
 
-    h = ngx_http_mkt_header_in(r, (u_char *) "Sec-Purpose", 11);
+    h = s->sec_purpose;
     if (h && h->value.len >= 8
         && ngx_strncasecmp(h->value.data, (u_char *) "prefetch", 8) == 0)
     {
         return 1;
     }
 
-    return ngx_http_mkt_header_is(r, "Purpose", 7, "prefetch", 8)
-           || ngx_http_mkt_header_is(r, "X-Moz", 5, "prefetch", 8)
-           || ngx_http_mkt_header_is(r, "X-Purpose", 9, "preview", 7);
+    return ngx_http_mkt_header_is(s->purpose, "prefetch", 8)
+           || ngx_http_mkt_header_is(s->moz, "prefetch", 8)
+           || ngx_http_mkt_header_is(s->x_purpose, "preview", 7);
 }
 
 

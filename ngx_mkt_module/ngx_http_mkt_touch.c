@@ -17,6 +17,10 @@ static void ngx_http_mkt_touch_keep(ngx_http_request_t *r,
     const mkt_touch_t *t, ngx_str_t *out);
 static ngx_uint_t ngx_http_mkt_touch_found(void *data, const char *val,
     size_t len);
+static ngx_uint_t ngx_http_mkt_touch_checked(void *data, const char *val,
+    size_t len);
+static ngx_int_t ngx_http_mkt_variable_touch(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mkt_variable_channel(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
@@ -44,22 +48,22 @@ ngx_http_variable_t  ngx_http_mkt_touch_vars[] = {
     { ngx_string("mkt_click_id"), NULL, ngx_http_mkt_variable_str,
       ngx_http_mkt_ctx_str(click_id), 0, 0 },
 
-    { ngx_string("mkt_ft_source"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_ft_source"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(ft[MKT_TF_SOURCE]), 0, 0 },
 
-    { ngx_string("mkt_ft_medium"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_ft_medium"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(ft[MKT_TF_MEDIUM]), 0, 0 },
 
-    { ngx_string("mkt_ft_campaign"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_ft_campaign"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(ft[MKT_TF_CAMPAIGN]), 0, 0 },
 
-    { ngx_string("mkt_lt_source"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_lt_source"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(lt[MKT_TF_SOURCE]), 0, 0 },
 
-    { ngx_string("mkt_lt_medium"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_lt_medium"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(lt[MKT_TF_MEDIUM]), 0, 0 },
 
-    { ngx_string("mkt_lt_campaign"), NULL, ngx_http_mkt_variable_str,
+    { ngx_string("mkt_lt_campaign"), NULL, ngx_http_mkt_variable_touch,
       ngx_http_mkt_ctx_str(lt[MKT_TF_CAMPAIGN]), 0, 0 },
 
     { ngx_string("mkt_channel"), NULL, ngx_http_mkt_variable_channel, 0, 0,
@@ -100,15 +104,12 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     u_char                     *p;
     size_t                      n;
     unsigned                    plan;
-    ngx_uint_t                  i, has_ft, has_lt;
+    ngx_uint_t                  i, has_ft;
     ngx_table_elt_t            *h;
-    const mkt_touch_t          *ft, *lt;
     const mkt_channels_t       *channels;
     const mkt_referrers_t      *referrers;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_touch_find_t   f;
-    ngx_str_t                   ft_name = ngx_string(MKT_FT_COOKIE);
-    ngx_str_t                   lt_name = ngx_string(MKT_LT_COOKIE);
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     now = ngx_time();
@@ -148,31 +149,41 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         return;
     }
 
-    f.hmac = mcf->hmac;
-    f.now = now;
+    /* whether the visitor has a first touch matters only to a request
+     * that may write one, and its fields not at all: checked, not
+     * decoded */
+    has_ft = 0;
 
-    f.touch = &ngx_http_mkt_ft_touch;
-    has_ft = ngx_http_mkt_cookie_each(r, &ft_name, ngx_http_mkt_touch_found,
-                                      &f);
-    f.touch = &ngx_http_mkt_lt_touch;
-    has_lt = ngx_http_mkt_cookie_each(r, &lt_name, ngx_http_mkt_touch_found,
-                                      &f);
+    if (ngx_http_mkt_req_touch.kind != MKT_TOUCH_INTERNAL) {
+        f.hmac = mcf->hmac;
+        f.now = now;
+        has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
+                                             ngx_http_mkt_touch_checked, &f);
+    }
 
     plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
 
-    ft = (plan & MKT_TOUCH_SET_FT) ? &ngx_http_mkt_req_touch
-         : has_ft ? &ngx_http_mkt_ft_touch : NULL;
-    lt = (plan & MKT_TOUCH_SET_LT) ? &ngx_http_mkt_req_touch
-         : has_lt ? &ngx_http_mkt_lt_touch : NULL;
+    /* what the request writes is kept now; what the cookies hold is read
+     * when asked for (ngx_http_mkt_touch_settle) */
+    if (plan & MKT_TOUCH_SET_FT) {
+        ngx_http_mkt_touch_keep(r, &ngx_http_mkt_req_touch, ctx->ft);
 
-    ctx->channel = mkt_touch_visit_channel(&ngx_http_mkt_req_touch, lt);
-
-    if (ft) {
-        ngx_http_mkt_touch_keep(r, ft, ctx->ft);
+    } else {
+        ctx->ft_pending = 1;
     }
 
-    if (lt) {
-        ngx_http_mkt_touch_keep(r, lt, ctx->lt);
+    if (plan & MKT_TOUCH_SET_LT) {
+        ngx_http_mkt_touch_keep(r, &ngx_http_mkt_req_touch, ctx->lt);
+
+    } else {
+        ctx->lt_pending = 1;
+    }
+
+    if (ngx_http_mkt_req_touch.kind == MKT_TOUCH_EXTERNAL) {
+        ctx->channel = mkt_touch_visit_channel(&ngx_http_mkt_req_touch, NULL);
+
+    } else {
+        ctx->channel_pending = 1;    /* the last touch's */
     }
 
     if (plan == 0) {
@@ -250,6 +261,71 @@ ngx_http_mkt_touch_found(void *data, const char *val, size_t len)
 }
 
 
+/* The same without its fields: its frame, time and signature. */
+static ngx_uint_t
+ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
+{
+    ngx_http_mkt_touch_find_t  *f = data;
+
+    mkt_channel_e  channel;
+
+    return mkt_touch_check(f->hmac, val, len, f->now, &channel)
+           == MKT_COOKIE_OK;
+}
+
+
+/*
+ * The visitor's first and last touches from its cookies, and the channel
+ * of a request that is no touch, when a variable, an attribute or an
+ * event first asks: most requests never do, and decoding costs more than
+ * checking.
+ */
+void
+ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    ngx_uint_t                  has_lt;
+    ngx_http_mkt_main_conf_t   *mcf;
+    ngx_http_mkt_touch_find_t   f;
+
+    if (!ctx->ft_pending && !ctx->lt_pending) {
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+    f.hmac = mcf->hmac;
+    f.now = ngx_time();
+
+    if (ctx->ft_pending) {
+        ctx->ft_pending = 0;
+        f.touch = &ngx_http_mkt_ft_touch;
+
+        if (ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
+                                        ngx_http_mkt_touch_found, &f))
+        {
+            ngx_http_mkt_touch_keep(r, &ngx_http_mkt_ft_touch, ctx->ft);
+        }
+    }
+
+    if (ctx->lt_pending) {
+        ctx->lt_pending = 0;
+        f.touch = &ngx_http_mkt_lt_touch;
+
+        has_lt = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
+                                             ngx_http_mkt_touch_found, &f);
+        if (has_lt) {
+            ngx_http_mkt_touch_keep(r, &ngx_http_mkt_lt_touch, ctx->lt);
+        }
+
+        /* "last non-direct touch" of a request that is none */
+        if (ctx->channel_pending) {
+            ctx->channel_pending = 0;
+            ctx->channel = has_lt ? ngx_http_mkt_lt_touch.channel
+                                  : MKT_CHANNEL_DIRECT;
+        }
+    }
+}
+
+
 /* A copy in the request's pool; empty when out of memory. */
 static void
 ngx_http_mkt_touch_copy(ngx_http_request_t *r, const char *s, size_t len,
@@ -285,6 +361,23 @@ ngx_http_mkt_touch_keep(ngx_http_request_t *r, const mkt_touch_t *t,
 }
 
 
+/* $mkt_ft_* and $mkt_lt_*: settled first */
+static ngx_int_t
+ngx_http_mkt_variable_touch(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_mkt_ctx_t  *ctx;
+
+    ctx = ngx_http_mkt_var_ctx(r);
+
+    if (ctx != NULL) {
+        ngx_http_mkt_touch_settle(r, ctx);
+    }
+
+    return ngx_http_mkt_variable_str(r, v, data);
+}
+
+
 static ngx_int_t
 ngx_http_mkt_variable_channel(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -298,6 +391,8 @@ ngx_http_mkt_variable_channel(ngx_http_request_t *r,
         v->not_found = 1;
         return NGX_OK;
     }
+
+    ngx_http_mkt_touch_settle(r, ctx);
 
     name = mkt_channel_name(ctx->channel);
     ngx_http_mkt_var_set(v, (u_char *) name, ngx_strlen(name));
@@ -362,6 +457,10 @@ ngx_http_mkt_touch_attr(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
     ngx_uint_t which, mkt_val_t *v)
 {
     const char  *name;
+
+    if (which != MKT_ATTR_BIT_UTM) {
+        ngx_http_mkt_touch_settle(r, ctx);
+    }
 
     switch (which) {
 

@@ -394,15 +394,27 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
     }
 
     for (i = 0; i < cfg->nexps; i++) {
-        cfg->sticky_refs[i].id = cfg->exps[i].sticky_id;
+        x = &cfg->exps[i];
+        cfg->sticky_refs[i].id = x->sticky_id;
         cfg->sticky_refs[i].exp = (uint32_t) i;
+        x->variation_hashes = mkt_arena_alloc(ctx->arena,
+                                              (x->nvariations + 1)
+                                              * sizeof(uint16_t));
         maxvar = 0;
-        for (j = 0; j < cfg->exps[i].nvariations; j++) {
-            if (cfg->exps[i].variations[j].len > maxvar) {
-                maxvar = cfg->exps[i].variations[j].len;
+        for (j = 0; j < x->nvariations; j++) {
+            if (x->variations[j].len > maxvar) {
+                maxvar = x->variations[j].len;
+            }
+            if (x->variation_hashes != NULL) {
+                x->variation_hashes[j] = (uint16_t)
+                    mkt_sticky_variation_hash(x->variations[j].data,
+                                              x->variations[j].len);
             }
         }
-        cfg->experiments_str_max += cfg->exps[i].key.len + 2 + maxvar;
+        cfg->experiments_str_max += x->key.len + 2 + maxvar;
+        x->seed_fnv = mkt_fnv32a_utf16(MKT_FNV32A_INIT, x->seed.data,
+                                       x->seed.len);
+        x->has_seed_fnv = 1;
     }
     qsort(cfg->sticky_refs, cfg->nexps, sizeof(mkt_sticky_ref_t),
           cmp_sticky_ref);
@@ -471,6 +483,8 @@ mkt_config_load_string(const char *name, const char *json, size_t len,
     mkt_cfg_parse_goals(&ctx, cfg, json_object_get(root, "goals"));
     parse_slots(&ctx, cfg, json_object_get(root, "slots"));
     parse_experiments(&ctx, cfg, json_object_get(root, "experiments"));
+    cfg->ncondition_ids = json_object_size(ctx.conditions);
+    json_decref(ctx.conditions);
     mkt_cfg_parse_holdout(&ctx, cfg, json_object_get(root, "holdout"));
     mkt_cfg_parse_channels(&ctx, cfg, json_object_get(root, "channels"));
     mkt_cfg_parse_referrers(&ctx, cfg, json_object_get(root, "referrers"));

@@ -149,12 +149,16 @@ typedef struct {
     mkt_filter_t      *filters;
     size_t             nfilters;
     mkt_cond_t        *condition;     /* NULL: none */
+    uint32_t           condition_id;  /* shared by equal conditions */
 
     mkt_str_t         *hosts;         /* match.host; none: any host */
     size_t             nhosts;
     mkt_str_t          path_regex;    /* match.path as written, len 0: any */
     mkt_str_t          path_prefix;   /* its literal prefix, for the index */
     void              *path_re;       /* compiled match.path */
+    int                path_literal;  /* MKT_PATH_PREFIX, MKT_PATH_EXACT:
+                                       * "^" path_prefix ["$"], nothing
+                                       * else; 0: another regex */
 
     uint32_t           bucket_version;
     uint32_t           min_bucket_version;
@@ -163,7 +167,15 @@ typedef struct {
     size_t            *goals;         /* indices of the top-level goals */
     size_t             ngoals;
     uint32_t           sticky_id;     /* fnv32a(key) % 36^6: _mkt_sb key */
+    uint16_t          *variation_hashes;  /* mkt_sticky_variation_hash()
+                                           * of each, or NULL */
+    uint32_t           seed_fnv;      /* mkt_fnv32a_utf16() of seed, */
+    int                has_seed_fnv;  /* made at load (not for mkt eval) */
 } mkt_experiment_t;
+
+
+#define MKT_PATH_PREFIX  1
+#define MKT_PATH_EXACT   2
 
 
 typedef struct {

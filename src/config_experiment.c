@@ -58,7 +58,7 @@ static void
 parse_match(mkt_cfg_ctx_t *ctx, json_t *m, mkt_experiment_t *e)
 {
     char                     err[MKT_CFG_MSG_MAX], pfx[MKT_COND_REGEX_MAX];
-    size_t                   i, n;
+    size_t                   i, n, end;
     json_t                  *h, *p, *v;
     mkt_cond_regex_t        *re;
 
@@ -117,9 +117,17 @@ parse_match(mkt_cfg_ctx_t *ctx, json_t *m, mkt_experiment_t *e)
         } else {
             e->path_re = re;
             e->path_regex = mkt_cfg_str(p);
-            n = mkt_cfg_regex_prefix(e->path_regex.data, e->path_regex.len,
-                                     pfx, sizeof(pfx));
+            n = mkt_cfg_regex_literal(e->path_regex.data,
+                                      e->path_regex.len, pfx, sizeof(pfx),
+                                      &end);
             e->path_prefix = mkt_cfg_strdup(ctx, pfx, n);
+            if (end == e->path_regex.len) {
+                e->path_literal = MKT_PATH_PREFIX;
+            } else if (end + 1 == e->path_regex.len
+                       && e->path_regex.data[end] == '$')
+            {
+                e->path_literal = MKT_PATH_EXACT;
+            }
         }
 
         mkt_cfg_pop(ctx, saved);

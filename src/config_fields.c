@@ -264,6 +264,47 @@ mkt_cfg_condition(mkt_cfg_ctx_t *ctx, json_t *v, mkt_cond_t **out)
 }
 
 
+uint32_t
+mkt_cfg_condition_id(mkt_cfg_ctx_t *ctx, json_t *v)
+{
+    char        *text;
+    size_t       id;
+    json_t      *known;
+
+    if (ctx->conditions == NULL) {
+        ctx->conditions = json_object();
+        if (ctx->conditions == NULL) {
+            ctx->arena->failed = 1;
+            return 0;
+        }
+    }
+
+    /* not JSON_SORT_KEYS: the order of a literal object's keys matters */
+    text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        ctx->arena->failed = 1;
+        return 0;
+    }
+
+    known = json_object_get(ctx->conditions, text);
+    if (known != NULL) {
+        id = (size_t) json_integer_value(known);
+
+    } else {
+        id = json_object_size(ctx->conditions);
+        if (json_object_set_new(ctx->conditions, text,
+                                json_integer((json_int_t) id))
+            != 0)
+        {
+            ctx->arena->failed = 1;
+        }
+    }
+
+    free(text);
+    return (uint32_t) id;
+}
+
+
 static void
 parse_weights(mkt_cfg_ctx_t *ctx, json_t *a, mkt_experiment_t *e)
 {
@@ -436,6 +477,9 @@ mkt_cfg_experiment_common(mkt_cfg_ctx_t *ctx, json_t *obj,
     v = json_object_get(obj, "condition");
     if (v != NULL && !(ctx->gb && json_is_null(v))) {
         AT(ctx, "condition", mkt_cfg_condition(ctx, v, &e->condition));
+        if (e->condition != NULL && !ctx->gb) {
+            e->condition_id = mkt_cfg_condition_id(ctx, v);
+        }
     }
 
     if (e->seed.len == 0) {

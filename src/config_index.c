@@ -82,8 +82,20 @@ is_ascii_alnum(char c)
 size_t
 mkt_cfg_regex_prefix(const char *re, size_t len, char *out, size_t cap)
 {
+    size_t  end;
+
+    return mkt_cfg_regex_literal(re, len, out, cap, &end);
+}
+
+
+size_t
+mkt_cfg_regex_literal(const char *re, size_t len, char *out, size_t cap,
+    size_t *end)
+{
     size_t  i, n, unit, ulen;
     char    c;
+
+    *end = 0;
 
     if (len == 0 || re[0] != '^' || top_level_alternation(re, len)) {
         return 0;
@@ -148,6 +160,7 @@ mkt_cfg_regex_prefix(const char *re, size_t len, char *out, size_t cap)
         }
     }
 
+    *end = i;
     return n;
 }
 

@@ -48,6 +48,8 @@ typedef struct {
     size_t              err_len;
     mkt_arena_t        *arena;
     mkt_attr_builder_t *attrs;          /* NULL: not collected */
+    json_t             *conditions;     /* experiments' conditions as
+                                         * canonical JSON -> id */
     size_t              path_len;
     char                path[MKT_CFG_PATH_MAX];
 } mkt_cfg_ctx_t;
@@ -94,6 +96,13 @@ void mkt_cfg_attrs_free(mkt_attr_builder_t *b);
 size_t mkt_cfg_regex_prefix(const char *re, size_t len, char *out,
     size_t cap);
 
+/* The same, and in *end where the literal stops in re: at len, the regex
+ * is "^" and the literal; at len - 1 before a final "$", exactly it (with
+ * PCRE2_DOLLAR_ENDONLY).  Anything else at *end (or a prefix cut at cap)
+ * means more regex follows. */
+size_t mkt_cfg_regex_literal(const char *re, size_t len, char *out,
+    size_t cap, size_t *end);
+
 
 /* Runs stmt with the path extended by .name (or [i]). */
 #define AT(ctx, name, stmt)                                                   \
@@ -132,6 +141,10 @@ mkt_str_t mkt_cfg_var_name(mkt_cfg_ctx_t *ctx, mkt_str_t key);
  * objects) and collects its attribute references; an error if it does
  * not compile. */
 void mkt_cfg_condition(mkt_cfg_ctx_t *ctx, json_t *v, mkt_cond_t **out);
+
+/* The id of an experiment's condition: equal conditions (as canonical
+ * JSON) share one, so that a request evaluates each once. */
+uint32_t mkt_cfg_condition_id(mkt_cfg_ctx_t *ctx, json_t *v);
 
 /* The defaults of an experiment; the fields GrowthBook's experiments have
  * too (weights, coverage, ranges, hashing, namespace, filters, condition);
@@ -227,6 +240,7 @@ struct mkt_config_s {
     size_t              slot_table_size;
     mkt_sticky_ref_t   *sticky_refs;    /* sorted by id */
     size_t              experiments_str_max;
+    size_t              ncondition_ids; /* distinct experiment conditions */
 };
 
 /* Case-insensitive hash and lookup of var_names in the tables above. */

@@ -220,57 +220,67 @@ is_space(char c)
 
 
 int
-mkt_cookie_next(const char *hdr, size_t len, size_t *pos, const char *name,
-    size_t name_len, const char **val, size_t *val_len)
+mkt_cookie_pair(const char *hdr, size_t len, size_t *pos, const char **name,
+    size_t *name_len, const char **val, size_t *val_len)
 {
-    size_t       i, ns, ne, vs, ve;
+    size_t       i, e, ns, ne, vs, ve;
+    const char  *p;
 
-    i = *pos;
+    for (i = *pos; i < len; i = e + 1) {
+        p = memchr(hdr + i, ';', len - i);
+        e = p != NULL ? (size_t) (p - hdr) : len;
 
-    while (i < len) {
-        while (i < len && (is_space(hdr[i]) || hdr[i] == ';')) {
-            i++;
-        }
-
-        ns = i;
-        while (i < len && hdr[i] != '=' && hdr[i] != ';') {
-            i++;
-        }
-        ne = i;
-        while (ne > ns && is_space(hdr[ne - 1])) {
-            ne--;
-        }
-
-        if (i == len || hdr[i] == ';') {
+        p = memchr(hdr + i, '=', e - i);
+        if (p == NULL) {
             continue;               /* a pair without '=' is ignored */
         }
 
-        i++;                        /* '=' */
-        while (i < len && is_space(hdr[i])) {
-            i++;
+        ns = i;
+        while (ns < e && is_space(hdr[ns])) {
+            ns++;
         }
-        vs = i;
-        while (i < len && hdr[i] != ';') {
-            i++;
+        ne = (size_t) (p - hdr);
+        while (ne > ns && is_space(hdr[ne - 1])) {
+            ne--;
         }
-        ve = i;
+        vs = (size_t) (p - hdr) + 1;
+        while (vs < e && is_space(hdr[vs])) {
+            vs++;
+        }
+        ve = e;
         while (ve > vs && is_space(hdr[ve - 1])) {
             ve--;
         }
+        if (ve - vs >= 2 && hdr[vs] == '"' && hdr[ve - 1] == '"') {
+            vs++;
+            ve--;
+        }
 
-        if (ne - ns == name_len && memcmp(hdr + ns, name, name_len) == 0) {
-            if (ve - vs >= 2 && hdr[vs] == '"' && hdr[ve - 1] == '"') {
-                vs++;
-                ve--;
-            }
+        *pos = e;
+        *name = hdr + ns;
+        *name_len = ne - ns;
+        *val = hdr + vs;
+        *val_len = ve - vs;
+        return 1;
+    }
 
-            *pos = i;
-            *val = hdr + vs;
-            *val_len = ve - vs;
+    *pos = len;
+    return 0;
+}
+
+
+int
+mkt_cookie_next(const char *hdr, size_t len, size_t *pos, const char *name,
+    size_t name_len, const char **val, size_t *val_len)
+{
+    size_t       n;
+    const char  *s;
+
+    while (mkt_cookie_pair(hdr, len, pos, &s, &n, val, val_len)) {
+        if (n == name_len && memcmp(s, name, name_len) == 0) {
             return 1;
         }
     }
 
-    *pos = len;
     return 0;
 }

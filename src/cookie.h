@@ -75,6 +75,15 @@ size_t mkt_base36_parse(const char *s, size_t len, size_t max, int64_t *v);
 const char *mkt_cookie_status_name(mkt_cookie_status_e s);
 
 /*
+ * The next "name=value" pair of a Cookie header value from *pos on (a pair
+ * without "=" is skipped): returns 1 with the name and the value, both
+ * without surrounding blanks, the value also without surrounding double
+ * quotes; 0 at the end.  *pos advances past the pair.
+ */
+int mkt_cookie_pair(const char *hdr, size_t len, size_t *pos,
+    const char **name, size_t *name_len, const char **val, size_t *val_len);
+
+/*
  * Finds the next pair named name in a Cookie header value from *pos on.
  * Returns 1 and the value (surrounding double quotes removed), or 0 at the
  * end.  *pos advances past the pair, so calling again finds a repeated name.

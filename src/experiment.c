@@ -128,6 +128,9 @@ out(mkt_exp_result_t *r, mkt_reason_e reason)
 static unsigned
 variation_hash(const mkt_experiment_t *e, size_t i)
 {
+    if (e->variation_hashes != NULL) {
+        return e->variation_hashes[i];
+    }
     return mkt_sticky_variation_hash(e->variations[i].data,
                                      e->variations[i].len);
 }
@@ -162,6 +165,121 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 
 
 /*
+ * What run() finds out about the visitor, kept for the next experiments
+ * of the request: the value hashed on and the sticky fingerprints, for
+ * those that hash on the same attributes (most hash on "id"; only values
+ * that point into the attributes are kept), and the result of every
+ * condition evaluated, by condition_id (equal conditions share one).
+ */
+#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
+
+typedef struct {
+    uint64_t          cond_done[GATHER_WORDS];
+    uint64_t          cond_true[GATHER_WORDS];
+    const mkt_str_t  *attr;         /* NULL: nothing kept */
+    const mkt_str_t  *fallback;
+    const char       *hv;
+    size_t            len;
+    int               fallback_used;
+    int               has_fp;
+    unsigned          fp[2];
+    int               has_hv_fnv;
+    uint32_t          hv_fnv;       /* FNV-1a state after hv */
+} memo_t;
+
+
+/* the default "id" is one string for every experiment */
+static int
+same_str(const mkt_str_t *a, const mkt_str_t *b)
+{
+    return a->len == b->len
+           && (a->data == b->data || memcmp(a->data, b->data, a->len) == 0);
+}
+
+
+static int
+cond_holds(const mkt_experiment_t *e, const mkt_val_t *attrs, memo_t *m)
+{
+    int       v;
+    uint32_t  w;
+    uint64_t  bit;
+
+    if (m == NULL) {
+        return mkt_cond_eval(e->condition, attrs);
+    }
+
+    w = e->condition_id / 64;
+    bit = (uint64_t) 1 << (e->condition_id % 64);
+
+    if (m->cond_done[w] & bit) {
+        return (m->cond_true[w] & bit) != 0;
+    }
+
+    v = mkt_cond_eval(e->condition, attrs);
+    m->cond_done[w] |= bit;
+    if (v) {
+        m->cond_true[w] |= bit;
+    }
+    return v;
+}
+
+
+/* The FNV-1a state after the value hashed on, kept in the memo. */
+static uint32_t
+value_fnv(memo_t *m, const char *hv, size_t len)
+{
+    if (m == NULL || m->attr == NULL || m->hv != hv) {
+        return mkt_fnv32a_utf16(MKT_FNV32A_INIT, hv, len);
+    }
+    if (!m->has_hv_fnv) {
+        m->hv_fnv = mkt_fnv32a_utf16(MKT_FNV32A_INIT, hv, len);
+        m->has_hv_fnv = 1;
+    }
+    return m->hv_fnv;
+}
+
+
+/* mkt_hash() of e's seed and hv, from the states kept: the seed's (made at
+ * load) for version 2, the value's (once a request) for version 1. */
+static double
+hash_of(const mkt_experiment_t *e, const char *hv, size_t len, memo_t *m)
+{
+    if (e->hash_version == 1) {
+        return mkt_hash_v1_end(mkt_fnv32a_utf16(value_fnv(m, hv, len),
+                                                e->seed.data, e->seed.len));
+    }
+    if (e->hash_version == 2 && e->has_seed_fnv) {
+        return mkt_hash_v2_end(mkt_fnv32a_utf16(e->seed_fnv, hv, len));
+    }
+    return mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+}
+
+
+/* mkt_in_namespace() the same way */
+static int
+in_namespace(const mkt_experiment_t *e, const char *hv, size_t len,
+    memo_t *m)
+{
+    double    n;
+    uint32_t  h;
+
+    h = mkt_fnv32a_utf16(value_fnv(m, hv, len), "__", 2);
+    h = mkt_fnv32a_utf16(h, e->ns.data, e->ns.len);
+    n = mkt_hash_v1_end(h);
+    return n >= e->ns_start && n < e->ns_end;
+}
+
+
+static int
+memo_of(const memo_t *m, const mkt_experiment_t *e)
+{
+    return m != NULL && m->attr != NULL
+           && same_str(m->attr, &e->hash_attribute)
+           && same_str(m->fallback, &e->fallback_attribute);
+}
+
+
+/*
  * mkt_experiment_run().  Without bucket, a visitor kept by the sticky
  * cookie is not hashed: GrowthBook hashes then only to report the
  * result's bucket, which the request path never reads, and the hash is
@@ -170,7 +288,7 @@ sticky_fingerprints(const mkt_experiment_t *e, const mkt_val_t *attrs,
 static int
 run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r,
-    int bucket)
+    int bucket, memo_t *m)
 {
     char                       buf[MKT_HASH_VALUE_MAX];
     int                        fallback, assigned, found, blocked;
@@ -191,7 +309,23 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         return out(r, MKT_REASON_INACTIVE);
     }
 
-    hv = mkt_experiment_hash_value(e, attrs, buf, &len, &fallback);
+    if (memo_of(m, e)) {
+        hv = m->hv;
+        len = m->len;
+        fallback = m->fallback_used;
+
+    } else {
+        hv = mkt_experiment_hash_value(e, attrs, buf, &len, &fallback);
+        if (m != NULL) {
+            m->attr = hv != buf ? &e->hash_attribute : NULL;
+            m->fallback = &e->fallback_attribute;
+            m->hv = hv;
+            m->len = len;
+            m->fallback_used = fallback;
+            m->has_fp = 0;
+            m->has_hv_fnv = 0;
+        }
+    }
     if (hv == NULL) {
         return out(r, MKT_REASON_NO_HASH_ATTRIBUTE);
     }
@@ -208,7 +342,17 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     st = NULL;
     fp[0] = fp[1] = 0;
     if (sticky != NULL && e->variations != NULL) {
-        sticky_fingerprints(e, attrs, hv, len, fallback, fp);
+        if (m != NULL && m->attr != NULL && m->has_fp) {
+            fp[0] = m->fp[0];
+            fp[1] = m->fp[1];
+        } else {
+            sticky_fingerprints(e, attrs, hv, len, fallback, fp);
+            if (m != NULL && m->attr != NULL) {
+                m->fp[0] = fp[0];
+                m->fp[1] = fp[1];
+                m->has_fp = 1;
+            }
+        }
         st = mkt_sticky_use(sticky, e->sticky_id);
         if (st != NULL && st->fingerprint != fp[0]
             && st->fingerprint != fp[1])
@@ -232,15 +376,12 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
             if (filtered_out(e, attrs)) {
                 return out(r, MKT_REASON_FILTERED);
             }
-        } else if (e->has_namespace
-                   && !mkt_in_namespace(hv, len, e->ns.data, e->ns.len,
-                                        e->ns_start, e->ns_end))
-        {
+        } else if (e->has_namespace && !in_namespace(e, hv, len, m)) {
             return out(r, MKT_REASON_NAMESPACE);
         }
     }
 
-    if (e->condition != NULL && !mkt_cond_eval(e->condition, attrs)) {
+    if (e->condition != NULL && !cond_holds(e, attrs, m)) {
         return out(r, MKT_REASON_CONDITION_FALSE);
     }
 
@@ -249,7 +390,7 @@ run(const mkt_config_t *cfg, const mkt_experiment_t *e,
         n = -1;                         /* not hashed */
 
     } else {
-        n = mkt_hash(e->seed.data, e->seed.len, hv, len, e->hash_version);
+        n = hash_of(e, hv, len, m);
         if (n < 0) {
             return out(r, MKT_REASON_HASH_VERSION);
         }
@@ -291,7 +432,7 @@ int
 mkt_experiment_run(const mkt_config_t *cfg, const mkt_experiment_t *e,
     const mkt_val_t *attrs, mkt_sticky_t *sticky, mkt_exp_result_t *r)
 {
-    return run(cfg, e, attrs, sticky, r, 1);
+    return run(cfg, e, attrs, sticky, r, 1, NULL);
 }
 
 
@@ -323,6 +464,7 @@ typedef struct {
     size_t       path_len;
     int          ascii;         /* the path is ASCII */
     int          holdout;       /* -1: not known yet */
+    memo_t       memo;          /* run()'s, across the experiments */
     char         host_lc[256];  /* match.host takes 253 bytes */
 } shared_t;
 
@@ -404,21 +546,22 @@ host_matches(const mkt_experiment_t *e, const shared_t *sh)
 
 
 /*
- * match.path.  Most are "^" and a literal ("^/landing/"): the literal is
- * the whole pattern exactly when it is one byte shorter, and then
- * comparing bytes decides as PCRE2 would for a path that is valid UTF-8
- * (an invalid one matches no pattern): for an ASCII path.
+ * match.path.  Most are "^" and a literal ("^/landing/", "^/a\\.html$",
+ * as the loader found in path_literal): then comparing bytes decides as
+ * PCRE2 would for a path that is valid UTF-8 (an invalid one matches no
+ * pattern): for an ASCII path.
  */
 static int
 path_matches(const mkt_experiment_t *e, const char *path, size_t len,
     int ascii)
 {
-    if (e->path_re != NULL && ascii
-        && e->path_regex.len == e->path_prefix.len + 1)
-    {
-        return len >= e->path_prefix.len
-               && memcmp(path, e->path_prefix.data, e->path_prefix.len)
-                  == 0;
+    size_t  n;
+
+    n = e->path_prefix.len;
+
+    if (e->path_re != NULL && ascii && e->path_literal != 0) {
+        return (e->path_literal == MKT_PATH_EXACT ? len == n : len >= n)
+               && memcmp(path, e->path_prefix.data, n) == 0;
     }
     return mkt_cfg_path_matches(e, path, len);
 }
@@ -503,7 +646,7 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     if (e->status == MKT_EXP_STOPPED) {
         /* the winner for the experiment's audience, whenever it ran */
         if (e->condition != NULL
-            && !mkt_cond_eval(e->condition, req->attributes))
+            && !cond_holds(e, req->attributes, &sh->memo))
         {
             r->reason = MKT_REASON_CONDITION_FALSE;
         } else if (sh->holdout) {
@@ -520,7 +663,8 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
         return;
     }
 
-    (void) run(cfg, e, req->attributes, req->sticky, r, req->all);
+    (void) run(cfg, e, req->attributes, req->sticky, r, req->all,
+               &sh->memo);
 }
 
 
@@ -529,8 +673,6 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
  * bitmap of the experiments and reading it back puts them in config order
  * in O(candidates + experiments / 64), without allocating.
  */
-#define GATHER_WORDS  ((MKT_CONFIG_EXPERIMENTS_MAX + 63) / 64)
-
 typedef struct {
     uint64_t  bits[GATHER_WORDS];
 } gather_t;
@@ -605,6 +747,10 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     sh.path_len = req->path ? req->path_len : 0;
     sh.ascii = is_ascii(sh.path, sh.path_len);
     sh.holdout = -1;
+    sh.memo.attr = NULL;
+    words = (cfg->ncondition_ids + 63) / 64;
+    memset(sh.memo.cond_done, 0, words * sizeof(uint64_t));
+    memset(sh.memo.cond_true, 0, words * sizeof(uint64_t));
 
     for (i = 0; i < n; i++) {
         eval_one(cfg, req, out[i].exp, &sh, &out[i]);

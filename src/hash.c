@@ -117,14 +117,37 @@ mkt_fnv32a_utf16(uint32_t h, const char *s, size_t n)
 }
 
 
+double
+mkt_hash_v1_end(uint32_t h)
+{
+    return (double) (h % 1000) / 1000;
+}
+
+
+double
+mkt_hash_v2_end(uint32_t h)
+{
+    char    digits[10];
+    size_t  i;
+
+    /* the decimal string of h, as JavaScript's h + "" prints it */
+    i = sizeof(digits);
+    do {
+        digits[--i] = (char) ('0' + h % 10);
+        h /= 10;
+    } while (h != 0);
+
+    h = mkt_fnv32a(MKT_FNV32A_INIT, digits + i, sizeof(digits) - i);
+    return (double) (h % 10000) / 10000;
+}
+
+
 /* hash() with the seed given in two pieces, pre + seed, so inNamespace's
  * "__" + namespace needs no concatenated copy. */
 static double
 hash_parts(const char *pre, size_t pre_len, const char *seed,
     size_t seed_len, const char *value, size_t value_len, int version)
 {
-    char      digits[10];
-    size_t    i;
     uint32_t  h;
 
     switch (version) {
@@ -133,22 +156,13 @@ hash_parts(const char *pre, size_t pre_len, const char *seed,
         h = mkt_fnv32a_utf16(MKT_FNV32A_INIT, value, value_len);
         h = mkt_fnv32a_utf16(h, pre, pre_len);
         h = mkt_fnv32a_utf16(h, seed, seed_len);
-        return (double) (h % 1000) / 1000;
+        return mkt_hash_v1_end(h);
 
     case 2:
         h = mkt_fnv32a_utf16(MKT_FNV32A_INIT, pre, pre_len);
         h = mkt_fnv32a_utf16(h, seed, seed_len);
         h = mkt_fnv32a_utf16(h, value, value_len);
-
-        /* the decimal string of h, as JavaScript's h + "" prints it */
-        i = sizeof(digits);
-        do {
-            digits[--i] = (char) ('0' + h % 10);
-            h /= 10;
-        } while (h != 0);
-
-        h = mkt_fnv32a(MKT_FNV32A_INIT, digits + i, sizeof(digits) - i);
-        return (double) (h % 10000) / 10000;
+        return mkt_hash_v2_end(h);
 
     default:
         return -1;

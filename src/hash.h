@@ -28,6 +28,13 @@ uint32_t mkt_fnv32a_utf16(uint32_t h, const char *s, size_t n);
 double mkt_hash(const char *seed, size_t seed_len,
     const char *value, size_t value_len, int version);
 
+/* The end of mkt_hash() for a caller that fed the FNV-1a state itself
+ * with mkt_fnv32a_utf16() from MKT_FNV32A_INIT: value then seed for
+ * version 1, seed then value for version 2.  So a seed's state can be
+ * kept for every value, or a value's for every seed. */
+double mkt_hash_v1_end(uint32_t h);
+double mkt_hash_v2_end(uint32_t h);
+
 /* A bucket range [start, end). */
 typedef struct {
     double  start;

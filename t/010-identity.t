@@ -246,6 +246,25 @@ is $res->{headers}{'x-vid'}, $vid, 'a valid cookie wins over a broken twin';
 $after = status();
 is $after->{bad_cookies}, $before->{bad_cookies}, 'and nothing is rejected';
 
+# the Cookie header found in one pass for all the module's names: split
+# over several headers, repeated past what is kept of one name, and names
+# that only contain ours
+$res = request('GET', '/', headers => ['Cookie' => 'a=1; _mkt=junk',
+    'Cookie' => "x_mkt=junk; _mkt=$good"]);
+is $res->{headers}{'x-vid'}, $vid, 'a valid cookie in a second Cookie header';
+is scalar(mkt_cookies($res)), 0, 'and it is not re-issued';
+$res = request('GET', '/', headers => ['Cookie' => join('; ',
+    map({ "_mkt=junk$_" } 1 .. 6), "_mkt=$good")]);
+is $res->{headers}{'x-vid'}, $vid, 'a valid cookie after six broken twins';
+$before = status();
+$res = request('GET', '/', headers => ['Cookie' => "x_mkt=$good; "
+    . "_mkt_x=$good; _MKT=$good; _mkt_sb=$good", 'Cookie' => "mkt=$good"]);
+isnt $res->{headers}{'x-vid'}, $vid, 'names containing _mkt are not _mkt';
+is $res->{headers}{'x-new'}, '1', 'so the visitor is new';
+$after = status();
+is $after->{bad_cookies}, $before->{bad_cookies},
+    'and none of them was read as a bad _mkt';
+
 # --- daily refresh ---------------------------------------------------------
 my $old = signed_cookie($vid, time - 2 * 86400);
 $res = request('GET', '/', headers => ['Cookie' => "_mkt=$old"]);

@@ -174,4 +174,20 @@ my $s3 = status();
 is($s3->{bots} - $s2->{bots}, 2, 'the bot requests counted');
 is($s3->{prefetches} - $s2->{prefetches}, 2, 'the prefetches counted');
 
+# the signals are found in one pass over the headers: any case, exact
+# names, the first of a repeated one
+untracked(get('sec-gpc' => '1'), 'sec-gpc: 1 in lower case');
+tracked(get('Sec-GPX' => '1', 'Sec-GP' => '1', 'X-Sec-GPC' => '1'),
+        'names that only look like Sec-GPC');
+untracked(request(GET => '/', headers => ['X-A' => 'b', 'Sec-GPC' => '1',
+                                          'Sec-GPC' => '0']),
+          'the first Sec-GPC counts');
+tracked(request(GET => '/', headers => ['Sec-GPC' => '0', 'Sec-GPC' => '1']),
+        'a later one does not');
+get('x-moz' => 'prefetch');
+get('X-Purpose' => 'preview', 'Purpose' => 'navigate');
+get('Purpose' => 'navigate', 'X-Purpose' => 'view');
+is(status()->{prefetches} - $s3->{prefetches}, 2,
+   'X-Moz and X-Purpose prefetches counted, others not');
+
 finish();

@@ -150,4 +150,76 @@ is($r->{headers}{'x-utm'}, 'weibo|social|||', 'but the campaign variables');
 my $s = decode_json(request(GET => '/status')->{body});
 is($s->{touches}, 6, 'six touches counted: xhs, baidu, code, gclid, garbage, GPC');
 
+# --- touch cookies read when asked for -------------------------------------------------
+# an nginx without experiments: no condition reads ft or lt, so the touch
+# cookies are only checked, and decoded when a variable asks (even in the
+# log phase), with the same answers and the same cookies written
+my $lean = start_nginx(http => <<"EOF");
+    mkt_secret "$SECRET";
+    log_format touches '\$mkt_ft_source|\$mkt_lt_source|\$mkt_channel';
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name www.example.com;
+        mkt on;
+
+        location /all/ {
+            add_header X-Ft "\$mkt_ft_source|\$mkt_ft_medium|\$mkt_ft_campaign" always;
+            add_header X-Lt "\$mkt_lt_source|\$mkt_lt_medium|\$mkt_lt_campaign" always;
+            add_header X-Channel \$mkt_channel always;
+            return 200 "ok\\n";
+        }
+
+        location /channel/ {
+            add_header X-Channel \$mkt_channel always;
+            return 200 "ok\\n";
+        }
+
+        location /none/ {
+            access_log %%PREFIX%%/touches.log touches;
+            return 200 "ok\\n";
+        }
+    }
+EOF
+
+my %c = map { ($_ => $jar->cookie($_)) } qw(_mkt _mkt_ft _mkt_lt);
+sub lean {
+    my ($path, $cookies, %h) = @_;
+    return request(GET => $path, nginx => $lean,
+        headers => { Host => 'www.example.com',
+                     Cookie => join('; ', map { "$_=$cookies->{$_}" }
+                                          sort keys %$cookies), %h });
+}
+$r = lean('/all/', \%c);
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|w47-note', 'lazy: first touch');
+is($r->{headers}{'x-lt'}, 'google|cpc|', 'lazy: last touch');
+is($r->{headers}{'x-channel'}, 'paid_search', 'lazy: channel of the visit');
+is(sets($r), '', 'lazy: a direct visit writes nothing');
+$r = lean('/channel/', \%c);
+is($r->{headers}{'x-channel'}, 'paid_search', 'the channel alone');
+$r = lean('/channel/', \%c, Referer => 'https://www.example.com/cart');
+is($r->{headers}{'x-channel'}, 'paid_search', 'the channel of a page view');
+$r = lean('/channel/', \%c, Referer => 'https://www.bing.com/');
+is($r->{headers}{'x-channel'}, 'organic_search', 'the channel of a touch');
+is(sets($r), '_mkt_lt', 'which replaces the last touch');
+$r = lean('/none/', \%c);
+is(sets($r), '', 'nothing read, nothing written');
+ok(wait_for(sub { (read_file($lean->prefix . '/touches.log') // '')
+    =~ /^xiaohongshu\|google\|paid_search$/m }),
+   'variables read in the log phase decode the cookies');
+
+# a first touch that does not verify is as good as none, read or not
+my %bad = %c;
+$bad{_mkt_ft} =~ s/(.)\z/$1 eq 'A' ? 'B' : 'A'/e;
+$r = lean('/none/', \%bad);
+is(sets($r), '_mkt_ft', 'a broken first touch is rewritten by a direct visit');
+$r = lean('/all/', \%bad);
+is(sets($r), '_mkt_ft', 'the same when its variables are read');
+is($r->{headers}{'x-ft'}, '(direct)|(none)|', 'the new first touch: direct');
+is($r->{headers}{'x-lt'}, 'google|cpc|', 'the last touch kept');
+$r = lean('/none/', \%bad, Referer => 'https://www.example.com/cart');
+is(sets($r), '', 'a page view writes no first touch');
+$r = lean('/all/', \%bad, Referer => 'https://www.example.com/cart');
+is($r->{headers}{'x-ft'}, '||', 'and reads none');
+
 finish();

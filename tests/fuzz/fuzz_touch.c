@@ -109,7 +109,8 @@ check_decode(const uint8_t *in, size_t len)
     char                 out[MKT_TOUCH_COOKIE_MAX], sig[MKT_SIG_LEN];
     size_t               n;
     mkt_touch_t          t;
-    mkt_cookie_status_e  open, keyed;
+    mkt_channel_e        channel;
+    mkt_cookie_status_e  open, keyed, checked;
 
     memset(&t, 0xa5, sizeof(t));
     open = mkt_touch_decode(NULL, (const char *) in, len, NOW, &t);
@@ -133,6 +134,16 @@ check_decode(const uint8_t *in, size_t len)
 
     memset(&t, 0xa5, sizeof(t));
     keyed = mkt_touch_decode(key, (const char *) in, len, NOW, &t);
+
+    /* the check without DATA: accepts what decode accepts, with its
+     * channel, and refuses only what decode refuses */
+    channel = MKT_CHANNEL_COUNT;
+    checked = mkt_touch_check(key, (const char *) in, len, NOW, &channel);
+    CHECK(keyed != MKT_COOKIE_OK
+          || (checked == MKT_COOKIE_OK && channel == t.channel));
+    CHECK(checked == MKT_COOKIE_OK || keyed != MKT_COOKIE_OK);
+    CHECK(checked != MKT_COOKIE_OK || keyed == MKT_COOKIE_OK
+          || keyed == MKT_COOKIE_MALFORMED);
 
     if (open == MKT_COOKIE_MALFORMED || open == MKT_COOKIE_OVERSIZED) {
         CHECK(keyed == open);

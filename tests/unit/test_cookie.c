@@ -302,6 +302,33 @@ test_cookie_next_finds_pairs_and_repeats(void **state)
 
 
 static void
+test_cookie_pair_walks_every_pair_once(void **state)
+{
+    /* "b" has no "=": skipped; the first "=" ends the name */
+    const char  *hdr = " a=1; _mkt = \"x y\" ;b;c=d=e;; =v;\t;x_mkt=2";
+    const char  *want[][2] = {
+        { "a", "1" }, { "_mkt", "x y" }, { "c", "d=e" }, { "", "v" },
+        { "x_mkt", "2" }
+    };
+    const char  *name, *val;
+    size_t       i, pos = 0, nlen, vlen;
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_true(mkt_cookie_pair(hdr, strlen(hdr), &pos, &name, &nlen,
+                                    &val, &vlen));
+        assert_int_equal(nlen, strlen(want[i][0]));
+        assert_memory_equal(name, want[i][0], nlen);
+        assert_int_equal(vlen, strlen(want[i][1]));
+        assert_memory_equal(val, want[i][1], vlen);
+    }
+
+    assert_false(mkt_cookie_pair(hdr, strlen(hdr), &pos, &name, &nlen, &val,
+                                 &vlen));
+    assert_int_equal(pos, strlen(hdr));
+}
+
+
+static void
 test_cookie_next_is_case_sensitive_and_exact(void **state)
 {
     const char  *hdr = "_MKT=1; x_mkt=2; _mk=3";
@@ -380,6 +407,7 @@ main(void)
             test_generated_vids_are_22_chars_canonical_and_distinct),
         cmocka_unit_test(test_status_names_are_stable),
         cmocka_unit_test(test_cookie_next_finds_pairs_and_repeats),
+        cmocka_unit_test(test_cookie_pair_walks_every_pair_once),
         cmocka_unit_test(test_cookie_next_is_case_sensitive_and_exact),
         cmocka_unit_test(test_text_clean_keeps_valid_utf8_and_drops_controls),
         cmocka_unit_test(test_text_clean_replaces_invalid_sequences),

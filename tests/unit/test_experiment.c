@@ -313,11 +313,216 @@ test_literal_match_path_decides_as_its_regex(void **state)
                      MKT_REASON_PATH_MISMATCH);
     mkt_config_free(cfg);
 
-    /* more than a literal: the regex decides */
+    /* "^", a literal with escaped punctuation and "$": the whole path */
     cfg = config(ONE(", \"match\": {\"path\": \"^/a\\\\.b$\"}"));
+    assert_int_equal(mkt_config_experiment(cfg, 0)->path_literal,
+                     MKT_PATH_EXACT);
     assert_int_equal(path_reason(cfg, S("/a.b")), MKT_REASON_ASSIGNED);
     assert_int_equal(path_reason(cfg, S("/a.b/")), MKT_REASON_PATH_MISMATCH);
     assert_int_equal(path_reason(cfg, S("/axb")), MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/a.")), MKT_REASON_PATH_MISMATCH);
+    /* "$" is the very end only (PCRE2_DOLLAR_ENDONLY) */
+    assert_int_equal(path_reason(cfg, S("/a.b\n")), MKT_REASON_PATH_MISMATCH);
+    assert_int_equal(path_reason(cfg, S("/a.b\xc3\xa9")),
+                     MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    /* an escaped "$" is a literal one */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/a\\\\$\"}"));
+    assert_int_equal(mkt_config_experiment(cfg, 0)->path_literal,
+                     MKT_PATH_PREFIX);
+    assert_int_equal(path_reason(cfg, S("/a$/x")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/a")), MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    /* more than a literal: the regex decides */
+    cfg = config(ONE(", \"match\": {\"path\": \"^/ab*$\"}"));
+    assert_int_equal(mkt_config_experiment(cfg, 0)->path_literal, 0);
+    assert_int_equal(path_reason(cfg, S("/a")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/abb")), MKT_REASON_ASSIGNED);
+    assert_int_equal(path_reason(cfg, S("/ab/")), MKT_REASON_PATH_MISMATCH);
+    mkt_config_free(cfg);
+
+    cfg = config(ONE(", \"match\": {\"path\": \"^/a$$\"}"));
+    assert_int_equal(mkt_config_experiment(cfg, 0)->path_literal, 0);
+    assert_int_equal(path_reason(cfg, S("/a")), MKT_REASON_ASSIGNED);
+    mkt_config_free(cfg);
+
+    cfg = config(ONE(", \"match\": {\"path\": \"^/a.b\"}"));
+    assert_int_equal(mkt_config_experiment(cfg, 0)->path_literal, 0);
+    assert_int_equal(path_reason(cfg, S("/axb")), MKT_REASON_ASSIGNED);
+    mkt_config_free(cfg);
+}
+
+
+/* Experiments of one request that hash on other attributes than the one
+ * before them get their own values and fingerprints: the same decisions
+ * and sticky entries as deciding each alone. */
+static void
+test_experiments_hashing_on_other_attributes_decide_as_alone(void **state)
+{
+    size_t             i;
+    attrs_t            a;
+    req_t              q;
+    mkt_config_t      *cfg;
+    mkt_sticky_t       together, alone;
+    mkt_exp_result_t   all[5], one;
+    const mkt_sticky_entry_t  *e1, *e2;
+
+    cfg = config("{\"experiments\": ["
+        "{\"key\": \"a\", \"variations\": [\"v0\", \"v1\", \"v2\"]},"
+        "{\"key\": \"b\", \"variations\": [\"v0\", \"v1\", \"v2\"],"
+        " \"hashAttribute\": \"company\"},"
+        "{\"key\": \"c\", \"variations\": [\"v0\", \"v1\", \"v2\"],"
+        " \"hashAttribute\": \"uid\", \"fallbackAttribute\": \"id\"},"
+        "{\"key\": \"d\", \"variations\": [\"v0\", \"v1\", \"v2\"],"
+        " \"hashAttribute\": \"uid\", \"fallbackAttribute\": \"company\"},"
+        "{\"key\": \"e\", \"variations\": [\"v0\", \"v1\", \"v2\"],"
+        " \"hashAttribute\": \"missing\"}]}");
+    memset(&q, 0, sizeof(q));
+    q.attrs = with_id(&a, "visitor-7");
+    pair(&a, "company", "acme");
+    mkt_sticky_init(&together);
+    q.sticky = &together;
+    (void) decide(cfg, &q, all);
+
+    for (i = 0; i < 5; i++) {
+        mkt_sticky_init(&alone);
+        (void) mkt_experiment_run(cfg, mkt_config_experiment(cfg, i),
+                                  q.attrs, &alone, &one);
+        assert_int_equal(all[i].variation, one.variation);
+        assert_int_equal(all[i].reason, one.reason);
+        assert_int_equal(all[i].fallback, one.fallback);
+        assert_int_equal(all[i].hash_value_len, one.hash_value_len);
+        e1 = mkt_sticky_find(&together,
+                             mkt_config_experiment(cfg, i)->sticky_id);
+        e2 = mkt_sticky_find(&alone,
+                             mkt_config_experiment(cfg, i)->sticky_id);
+        assert_int_equal(e1 == NULL, e2 == NULL);
+        if (e1 != NULL) {
+            assert_int_equal(e1->fingerprint, e2->fingerprint);
+            assert_int_equal(e1->variation, e2->variation);
+        }
+    }
+    assert_int_equal(all[1].hash_value_len, 4);         /* "acme" */
+    assert_int_equal(all[2].fallback, 1);
+    assert_int_equal(all[3].fallback, 1);
+    assert_memory_equal(all[3].hash_value, "acme", 4);
+    assert_int_equal(all[4].reason, MKT_REASON_NO_HASH_ATTRIBUTE);
+    assert_int_equal(together.n, 4);
+
+    /* returning: every decision from the cookie, as stored */
+    q.sticky = &together;
+    together.changed = 0;
+    (void) decide(cfg, &q, all);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(all[i].reason, MKT_REASON_STICKY);
+    }
+    assert_int_equal(together.changed, 0);
+    mkt_config_free(cfg);
+}
+
+
+/* Equal conditions share an id, evaluated once a request; others, even
+ * a literal object with its keys in another order, do not. */
+static void
+test_equal_conditions_are_evaluated_once(void **state)
+{
+    size_t             i, d;
+    attrs_t            a;
+    req_t              q;
+    mkt_config_t      *cfg;
+    mkt_exp_result_t   all[5], one;
+    const char        *devices[] = { "mobile", "desktop" };
+
+    cfg = config("{\"experiments\": ["
+        "{\"key\": \"a\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": \"mobile\"}},"
+        "{\"key\": \"b\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": \"mobile\"}},"
+        "{\"key\": \"c\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"device\": {\"$ne\": \"mobile\"}}},"
+        "{\"key\": \"d\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"o\": {\"x\": 1, \"y\": 2}}},"
+        "{\"key\": \"e\", \"variations\": [\"v0\", \"v1\"],"
+        " \"condition\": {\"o\": {\"y\": 2, \"x\": 1}}}]}");
+    assert_int_equal(mkt_config_experiment(cfg, 0)->condition_id,
+                     mkt_config_experiment(cfg, 1)->condition_id);
+    assert_int_not_equal(mkt_config_experiment(cfg, 0)->condition_id,
+                         mkt_config_experiment(cfg, 2)->condition_id);
+    assert_int_not_equal(mkt_config_experiment(cfg, 3)->condition_id,
+                         mkt_config_experiment(cfg, 4)->condition_id);
+
+    for (d = 0; d < 2; d++) {
+        memset(&q, 0, sizeof(q));
+        q.attrs = with_id(&a, "visitor-7");
+        pair(&a, "device", devices[d]);
+        (void) decide(cfg, &q, all);
+
+        for (i = 0; i < 5; i++) {
+            (void) mkt_experiment_run(cfg, mkt_config_experiment(cfg, i),
+                                      q.attrs, NULL, &one);
+            assert_int_equal(all[i].reason, one.reason);
+            assert_int_equal(all[i].variation, one.variation);
+        }
+        assert_int_equal(all[0].reason, d == 0 ? MKT_REASON_ASSIGNED
+                                               : MKT_REASON_CONDITION_FALSE);
+        assert_int_equal(all[1].reason, all[0].reason);
+        assert_int_equal(all[2].reason, d == 1 ? MKT_REASON_ASSIGNED
+                                               : MKT_REASON_CONDITION_FALSE);
+        assert_int_equal(all[3].reason, MKT_REASON_CONDITION_FALSE);
+    }
+    mkt_config_free(cfg);
+}
+
+
+/* Hashes from the states kept (the seed's at load, the visitor's value
+ * once a request) are GrowthBook's, as mkt_hash() and mkt_in_namespace()
+ * compute them from scratch, for ASCII and non-ASCII seeds and values. */
+static void
+test_hashes_from_kept_states_are_growthbooks(void **state)
+{
+    size_t             i, k;
+    attrs_t            a;
+    req_t              q;
+    mkt_config_t      *cfg;
+    mkt_exp_result_t   all[4];
+    const mkt_experiment_t  *e;
+    const char        *ids[] = { "1", "visitor-7", "\xe5\xb0\x8f\xe7\xba\xa2",
+                                 "\xf0\x9f\x98\x80x" };
+
+    cfg = config("{\"experiments\": ["
+        "{\"key\": \"a\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 1},"
+        "{\"key\": \"b\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 2, \"seed\": \"s\\u00e9ed\"},"
+        "{\"key\": \"c\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 1, \"namespace\": [\"n\\u00e9\", 0, 0.5]},"
+        "{\"key\": \"d\", \"variations\": [\"v0\", \"v1\"],"
+        " \"hashVersion\": 2, \"namespace\": [\"n\\u00e9\", 0.5, 1]}]}");
+
+    for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+        memset(&q, 0, sizeof(q));
+        q.attrs = with_id(&a, ids[k]);
+        (void) decide(cfg, &q, all);
+
+        for (i = 0; i < 4; i++) {
+            e = mkt_config_experiment(cfg, i);
+            if (mkt_in_namespace(ids[k], strlen(ids[k]), e->ns.data,
+                                 e->ns.len, e->ns_start, e->ns_end)
+                || !e->has_namespace)
+            {
+                assert_true(all[i].bucket
+                            == mkt_hash(e->seed.data, e->seed.len, ids[k],
+                                        strlen(ids[k]), e->hash_version));
+            } else {
+                assert_int_equal(all[i].reason, MKT_REASON_NAMESPACE);
+            }
+        }
+        /* the two halves of one namespace: exactly one takes the id */
+        assert_int_equal((all[2].reason == MKT_REASON_NAMESPACE)
+                         + (all[3].reason == MKT_REASON_NAMESPACE), 1);
+    }
     mkt_config_free(cfg);
 }
 
@@ -1038,6 +1243,10 @@ main(void)
         cmocka_unit_test(test_schedule_end_is_exclusive),
         cmocka_unit_test(test_host_and_path_must_match),
         cmocka_unit_test(test_literal_match_path_decides_as_its_regex),
+        cmocka_unit_test(
+            test_experiments_hashing_on_other_attributes_decide_as_alone),
+        cmocka_unit_test(test_equal_conditions_are_evaluated_once),
+        cmocka_unit_test(test_hashes_from_kept_states_are_growthbooks),
         cmocka_unit_test(test_condition_false_is_out),
         cmocka_unit_test(test_holdout_excludes_from_every_experiment),
         cmocka_unit_test(test_namespace_excludes_ids_outside_its_range),

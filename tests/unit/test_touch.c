@@ -430,6 +430,52 @@ test_future_times_are_refused(void **state)
 }
 
 
+/* mkt_touch_check(): the frame, time and signature of decode, and the
+ * channel, without reading DATA. */
+static void
+test_check_answers_as_decode_without_the_fields(void **state)
+{
+    char           bad[] = XHS, v[MKT_TOUCH_COOKIE_MAX];
+    size_t         n;
+    mkt_touch_t    t;
+    mkt_channel_e  ch;
+
+    ch = MKT_CHANNEL_COUNT;
+    assert_int_equal(mkt_touch_check(key, S(XHS), NOW, &ch), MKT_COOKIE_OK);
+    assert_int_equal(ch, MKT_CHANNEL_ORGANIC_SOCIAL);
+    assert_int_equal(mkt_touch_check(key, S(GCLID), NOW, &ch),
+                     MKT_COOKIE_OK);
+    assert_int_equal(ch, MKT_CHANNEL_PAID_SEARCH);
+
+    assert_int_equal(mkt_touch_check(key, S(XHS_BODY), NOW, &ch),
+                     MKT_COOKIE_UNSIGNED);
+    assert_int_equal(mkt_touch_check(key, S(XHS), TIME - MKT_COOKIE_SKEW - 1,
+                                     &ch),
+                     MKT_COOKIE_FUTURE);
+    bad[sizeof(bad) - 2] = bad[sizeof(bad) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(mkt_touch_check(key, bad, strlen(bad), NOW, &ch),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    memcpy(bad, XHS, sizeof(bad));
+    bad[10] = 'b';
+    assert_int_equal(mkt_touch_check(key, bad, strlen(bad), NOW, &ch),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    assert_int_equal(mkt_touch_check(key, S("t1.toy89t.z.e30"), NOW, &ch),
+                     MKT_COOKIE_MALFORMED);
+    assert_int_equal(mkt_touch_check(key, S("t2.toy89t.h.e30"), NOW, &ch),
+                     MKT_COOKIE_MALFORMED);
+
+    /* DATA that the key signed but the encoder never wrote: only decode
+     * reads it */
+    n = strlen("t1.toy89t.h.e30");
+    memcpy(v, "t1.toy89t.h.e30", n);
+    n = mkt_cookie_sign(key, v, n);
+    assert_true(n > 0);
+    assert_int_equal(mkt_touch_check(key, v, n, NOW, &ch), MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_decode(key, v, n, NOW, &t),
+                     MKT_COOKIE_MALFORMED);
+}
+
+
 /* DATA of the given raw bytes, with a prefix and no signature */
 static mkt_cookie_status_e
 decode_data(const char *prefix, const char *raw, size_t len)
@@ -674,6 +720,7 @@ main(void)
         cmocka_unit_test(test_round_trip_of_a_request_touch),
         cmocka_unit_test(test_signatures_are_required_with_a_key_only),
         cmocka_unit_test(test_future_times_are_refused),
+        cmocka_unit_test(test_check_answers_as_decode_without_the_fields),
         cmocka_unit_test(test_decode_is_strict),
         cmocka_unit_test(test_oversized_values_and_data_are_refused),
         cmocka_unit_test(test_long_fields_are_dropped_and_cut_in_order),
