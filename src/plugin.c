@@ -1,0 +1,1130 @@
+/* The plugin host: a LuaJIT VM with a memory ceiling and the JIT off (a
+ * count hook never fires inside compiled code, so the budget would not
+ * hold), each plugin in its own sandbox, hook calls protected, budgeted,
+ * counted and backed off. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lualib.h>
+#include <luajit.h>
+
+#include "plugin_int.h"
+#include "text.h"
+
+#define MKT_PLUGIN_MEMORY_MIN  (1024 * 1024)
+
+#define MKT_PLUGIN_COUNTER_NAME(name, help)  #name,
+#define MKT_PLUGIN_COUNTER_HELP(name, help)  help,
+
+const char *const  mkt_plugin_counter_names[MKT_PLUGIN_NCOUNTERS] = {
+    MKT_PLUGIN_COUNTERS(MKT_PLUGIN_COUNTER_NAME)
+};
+
+const char *const  mkt_plugin_counter_help[MKT_PLUGIN_NCOUNTERS] = {
+    MKT_PLUGIN_COUNTERS(MKT_PLUGIN_COUNTER_HELP)
+};
+
+static const char *const  hook_names[MKT_PLUGIN_HOOKS] = {
+    "init", "attributes", "choose", "event"
+};
+
+static const char  budget_msg[] = "instruction budget exceeded";
+static const char  memory_msg[] = "not enough memory (plugin memory ceiling)";
+
+
+/* --- memory ------------------------------------------------------------- */
+
+static void *
+plugin_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    void           *p;
+    mkt_plugins_t  *h = ud;
+
+    if (ptr == NULL) {
+        osize = 0;
+    }
+
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= osize;
+        return NULL;
+    }
+
+    /* only growth is refused: Lua expects a shrink to succeed */
+    if (nsize > osize && h->limit && h->used - osize + nsize > h->limit) {
+        h->mem_failed = 1;
+        return NULL;
+    }
+
+    p = realloc(ptr, nsize);
+    if (p == NULL) {
+        if (nsize > osize) {
+            h->mem_failed = 1;
+        }
+        return nsize <= osize ? ptr : NULL;
+    }
+
+    h->used = h->used - osize + nsize;
+    return p;
+}
+
+
+size_t
+mkt_plugins_memory(const mkt_plugins_t *h)
+{
+    if (h->own_alloc) {
+        return h->used;
+    }
+
+    return (size_t) lua_gc(h->L, LUA_GCCOUNT, 0) * 1024
+           + (size_t) lua_gc(h->L, LUA_GCCOUNTB, 0);
+}
+
+
+/* --- time, counters, logs ----------------------------------------------- */
+
+int64_t
+mkt_plugin_now(mkt_plugins_t *h)
+{
+    struct timespec  ts;
+
+    if (h->opts.now_ms) {
+        return h->opts.now_ms(h->opts.data);
+    }
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+void
+mkt_plugin_count(mkt_plugins_t *h, size_t i, mkt_plugin_counter_e c)
+{
+    h->p[i].stats[c]++;
+
+    if (h->opts.count) {
+        h->opts.count(h->opts.data, i, c);
+    }
+}
+
+
+static void
+emit(mkt_plugins_t *h, mkt_plugin_log_e level, const char *line)
+{
+    char    clean[MKT_PLUGIN_LOG_MAX + 256];
+    size_t  n;
+
+    if (h->opts.log == NULL) {
+        return;
+    }
+
+    /* plugins log what requests carry: no control bytes in the log */
+    n = mkt_text_clean(clean, sizeof(clean) - 1, line, strlen(line));
+    clean[n] = '\0';
+    h->opts.log(h->opts.data, level, clean);
+}
+
+
+void
+mkt_plugin_log(mkt_plugins_t *h, int i, mkt_plugin_log_e level,
+    const char *fmt, ...)
+{
+    char           line[MKT_PLUGIN_LOG_MAX + 256];
+    int64_t        second;
+    va_list        ap;
+    size_t         n;
+    mkt_plugin_t  *p;
+
+    if (h->opts.log == NULL && i < 0) {
+        return;
+    }
+
+    n = 0;
+    line[0] = '\0';
+
+    if (i >= 0) {
+        p = &h->p[i];
+        second = mkt_plugin_now(h) / 1000;
+
+        if (second != p->log_second) {
+            if (p->log_dropped) {
+                snprintf(line, sizeof(line), "plugin %s: %u log lines "
+                         "suppressed", p->name, p->log_dropped);
+                emit(h, MKT_PLUGIN_LOG_WARN, line);
+            }
+            p->log_second = second;
+            p->log_lines = 0;
+            p->log_dropped = 0;
+        }
+
+        if (p->log_lines >= h->opts.log_rate) {
+            p->log_dropped++;
+            mkt_plugin_count(h, (size_t) i, MKT_PLUGIN_C_log_suppressed);
+            return;
+        }
+
+        p->log_lines++;
+        n = (size_t) snprintf(line, sizeof(line), "plugin %s: ", p->name);
+    }
+
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+    va_end(ap);
+
+    emit(h, level, line);
+}
+
+
+/* --- the sandbox -------------------------------------------------------- */
+
+/* pcall, xpcall and coroutine.resume: the original (upvalue 2), but an
+ * abort (budget, memory) is not theirs to catch. */
+static int
+guarded(lua_State *L)
+{
+    int             n;
+    mkt_plugins_t  *h = mkt_plugin_host(L);
+
+    n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+
+    if (h->aborting) {
+        return luaL_error(L, "%s", budget_msg);
+    }
+
+    if (h->mem_failed) {
+        return luaL_error(L, "%s", memory_msg);
+    }
+
+    return lua_gettop(L);
+}
+
+
+/* The message handler of a guarded xpcall: the plugin's (upvalue 2),
+ * unless the call is being aborted, when it would run past the budget. */
+static int
+xpcall_handler(lua_State *L)
+{
+    mkt_plugins_t  *h = mkt_plugin_host(L);
+
+    if (h->aborting || h->mem_failed) {
+        return 1;
+    }
+
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+
+/* xpcall(f, handler, ...): handler guarded, then as guarded() */
+static int
+guarded_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushlightuserdata(L, mkt_plugin_host(L));
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, xpcall_handler, 2);
+    lua_replace(L, 2);
+
+    return guarded(L);
+}
+
+
+/* load and loadstring: source text only, in the plugin's environment
+ * (upvalue 2) */
+static int
+text_load(lua_State *L)
+{
+    size_t       len;
+    const char  *s, *name;
+
+    s = luaL_checklstring(L, 1, &len);
+    name = luaL_optstring(L, 2, "=(load)");
+
+    if (len && s[0] == LUA_SIGNATURE[0]) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "bytecode is not allowed in plugins");
+        return 2;
+    }
+
+    if (luaL_loadbuffer(L, s, len, name) != 0) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_setfenv(L, -2);
+    return 1;
+}
+
+
+/* collectgarbage("count") only: the host collects */
+static int
+gc_count(lua_State *L)
+{
+    const char  *opt;
+
+    opt = luaL_optstring(L, 1, "count");
+    if (strcmp(opt, "count") != 0) {
+        return luaL_error(L, "collectgarbage(\"%s\") is not allowed in "
+                          "plugins", opt);
+    }
+
+    lua_pushnumber(L, lua_gc(L, LUA_GCCOUNT, 0)
+                      + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+    return 1;
+}
+
+
+/* a forbidden name: fails when called, saying why */
+static int
+forbidden(lua_State *L)
+{
+    return luaL_error(L, "%s is not allowed in plugins",
+                      lua_tostring(L, lua_upvalueindex(2)));
+}
+
+
+static void
+push_closure(lua_State *L, mkt_plugins_t *h, lua_CFunction f, int up)
+{
+    /* the extra upvalue is at the top */
+    lua_pushlightuserdata(L, h);
+    if (up) {
+        lua_insert(L, -2);
+    }
+    lua_pushcclosure(L, f, up ? 2 : 1);
+}
+
+
+static void
+set_forbidden(lua_State *L, mkt_plugins_t *h, int t, const char *field,
+    const char *what)
+{
+    lua_pushstring(L, what);
+    push_closure(L, h, forbidden, 1);
+    lua_setfield(L, t, field);
+}
+
+
+/* A library plugins may not use: an empty table whose every field fails
+ * saying so. */
+static void
+set_forbidden_lib(lua_State *L, mkt_plugins_t *h, int t, const char *name)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, name);
+    push_closure(L, h, forbidden, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__index");
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, t, name);
+}
+
+
+/* A copy of global table lib (at the top: the copy) without the names in
+ * drop. */
+static void
+copy_lib(lua_State *L, const char *lib, const char *const *drop)
+{
+    int  t;
+
+    lua_newtable(L);
+    t = lua_gettop(L);
+    lua_getglobal(L, lib);
+
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, t);
+    }
+
+    lua_pop(L, 1);
+
+    for (; drop && *drop; drop++) {
+        lua_pushnil(L);
+        lua_setfield(L, t, *drop);
+    }
+}
+
+
+static void
+wrap_guarded(lua_State *L, mkt_plugins_t *h, int t, const char *name,
+    lua_CFunction f)
+{
+    lua_getfield(L, t, name);
+    push_closure(L, h, f, 1);
+    lua_setfield(L, t, name);
+}
+
+
+/* Pushes a new plugin environment. */
+static void
+new_env(lua_State *L, mkt_plugins_t *h)
+{
+    int                        env, t;
+    const char *const         *s;
+    static const char *const   base[] = {
+        "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget",
+        "rawset", "select", "tonumber", "tostring", "type", "unpack",
+        "setmetatable", "getmetatable", "pcall", "xpcall", "_VERSION", NULL
+    };
+    static const char *const   no_string[] = { "dump", NULL };
+    static const char *const   os_keep[] = {
+        "time", "clock", "date", "difftime", NULL
+    };
+    static const char *const   denied[] = {
+        "require", "dofile", "loadfile", "module", "getfenv", "setfenv",
+        "newproxy", "gcinfo", NULL
+    };
+    static const char *const   denied_libs[] = {
+        "io", "debug", "jit", "ffi", "package", NULL
+    };
+
+    lua_createtable(L, 0, 48);
+    env = lua_gettop(L);
+
+    for (s = base; *s; s++) {
+        lua_getglobal(L, *s);
+        lua_setfield(L, env, *s);
+    }
+
+    wrap_guarded(L, h, env, "pcall", guarded);
+    wrap_guarded(L, h, env, "xpcall", guarded_xpcall);
+
+    /* denied names fail when used, with a message saying so */
+    for (s = denied; *s; s++) {
+        set_forbidden(L, h, env, *s, *s);
+    }
+    for (s = denied_libs; *s; s++) {
+        set_forbidden_lib(L, h, env, *s);
+    }
+
+    lua_pushvalue(L, env);
+    push_closure(L, h, text_load, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, env, "load");
+    lua_setfield(L, env, "loadstring");
+
+    push_closure(L, h, gc_count, 0);
+    lua_setfield(L, env, "collectgarbage");
+
+    copy_lib(L, "string", no_string);
+    set_forbidden(L, h, lua_gettop(L), "dump", "string.dump");
+    lua_setfield(L, env, "string");
+    copy_lib(L, "table", NULL);
+    lua_setfield(L, env, "table");
+    copy_lib(L, "math", NULL);
+    lua_setfield(L, env, "math");
+    copy_lib(L, "bit", NULL);
+    lua_setfield(L, env, "bit");
+    copy_lib(L, "coroutine", NULL);
+    wrap_guarded(L, h, lua_gettop(L), "resume", guarded);
+    lua_setfield(L, env, "coroutine");
+
+    lua_newtable(L);
+    t = lua_gettop(L);
+    lua_getglobal(L, "os");
+    for (s = os_keep; *s; s++) {
+        lua_getfield(L, -1, *s);
+        lua_setfield(L, t, *s);
+    }
+    lua_pop(L, 1);
+    set_forbidden(L, h, t, "execute", "os.execute");
+    set_forbidden(L, h, t, "exit", "os.exit");
+    set_forbidden(L, h, t, "getenv", "os.getenv");
+    set_forbidden(L, h, t, "remove", "os.remove");
+    set_forbidden(L, h, t, "rename", "os.rename");
+    set_forbidden(L, h, t, "tmpname", "os.tmpname");
+    lua_setfield(L, env, "os");
+
+    lua_newtable(L);
+    mkt_plugin_open_lib(L, h);
+    lua_getfield(L, -1, "log");
+    lua_setfield(L, env, "print");
+    lua_setfield(L, env, "mkt");
+
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, "_G");
+}
+
+
+static void
+open_base_libs(lua_State *L)
+{
+    size_t                  i;
+    static const luaL_Reg   libs[] = {
+        { "", luaopen_base },
+        { LUA_STRLIBNAME, luaopen_string },
+        { LUA_TABLIBNAME, luaopen_table },
+        { LUA_MATHLIBNAME, luaopen_math },
+        { LUA_BITLIBNAME, luaopen_bit },
+        { LUA_OSLIBNAME, luaopen_os }
+    };
+
+    for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+        lua_pushcfunction(L, libs[i].func);
+        lua_pushstring(L, libs[i].name);
+        lua_call(L, 1, 0);
+    }
+
+    /* the strings' metatable is everyone's: hidden, and without dump */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_getfield(L, -1, "__index");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 3);
+}
+
+
+/* --- the ctx userdata --------------------------------------------------- */
+
+/* ctx.query.NAME, ctx.headers.NAME (upvalue 2: "query" or "headers") */
+static int
+ctx_sub_index(lua_State *L)
+{
+    size_t          len, sub_len;
+    mkt_val_t       v;
+    const char     *name, *sub;
+    mkt_plugins_t  *h = mkt_plugin_host(L);
+
+    sub = lua_tolstring(L, 2, &sub_len);
+    name = lua_tolstring(L, lua_upvalueindex(2), &len);
+
+    if (h->req == NULL || sub == NULL || lua_type(L, 2) != LUA_TSTRING
+        || h->req->fact(h->req->data, name, len, sub, sub_len, &v) != 0)
+    {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    mkt_plugin_push_val(L, &v, 0);
+    return 1;
+}
+
+
+static int
+ctx_index(lua_State *L)
+{
+    size_t          len;
+    mkt_val_t       v;
+    const char     *name;
+    mkt_plugins_t  *h = mkt_plugin_host(L);
+
+    name = lua_tolstring(L, 2, &len);
+
+    if (h->req == NULL || name == NULL || lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    if (strcmp(name, "query") == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, h->query_ref);
+        return 1;
+    }
+
+    if (strcmp(name, "headers") == 0) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, h->headers_ref);
+        return 1;
+    }
+
+    if (h->req->fact(h->req->data, name, len, NULL, 0, &v) != 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+
+    mkt_plugin_push_val(L, &v, 0);
+    return 1;
+}
+
+
+static int
+ctx_newindex(lua_State *L)
+{
+    return luaL_error(L, "ctx is read-only");
+}
+
+
+/* A read-only userdata whose fields come from index (sub: its upvalue). */
+static int
+new_view(lua_State *L, mkt_plugins_t *h, lua_CFunction index,
+    const char *sub)
+{
+    lua_newuserdata(L, 1);
+    lua_createtable(L, 0, 3);
+
+    if (sub) {
+        lua_pushstring(L, sub);
+    }
+    push_closure(L, h, index, sub != NULL);
+    lua_setfield(L, -2, "__index");
+    push_closure(L, h, ctx_newindex, 0);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "mkt ctx");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+
+    return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+
+/* --- the host ----------------------------------------------------------- */
+
+mkt_plugins_t *
+mkt_plugins_new(const mkt_plugin_opts_t *opts)
+{
+    mkt_plugins_t  *h;
+
+    h = calloc(1, sizeof(mkt_plugins_t));
+    if (h == NULL) {
+        return NULL;
+    }
+
+    if (opts) {
+        h->opts = *opts;
+    }
+
+    if (h->opts.memory == 0) {
+        h->opts.memory = MKT_PLUGIN_MEMORY;
+    }
+    if (h->opts.memory < MKT_PLUGIN_MEMORY_MIN) {
+        h->opts.memory = MKT_PLUGIN_MEMORY_MIN;
+    }
+    if (h->opts.budget == 0) {
+        h->opts.budget = MKT_PLUGIN_BUDGET;
+    }
+    if (h->opts.fail_max == 0) {
+        h->opts.fail_max = MKT_PLUGIN_FAIL_MAX;
+    }
+    if (h->opts.backoff_ms <= 0) {
+        h->opts.backoff_ms = MKT_PLUGIN_BACKOFF_MS;
+    }
+    if (h->opts.log_rate == 0) {
+        h->opts.log_rate = MKT_PLUGIN_LOG_RATE;
+    }
+
+    h->current = -1;
+    h->scratch = malloc(MKT_PLUGIN_JSON_MAX);
+
+    /*
+     * Our allocator enforces the ceiling.  LuaJIT builds without GC64 on
+     * 64-bit refuse one (lua_newstate returns NULL): there the ceiling is
+     * checked after each call with the GC's count instead.
+     */
+    h->L = lua_newstate(plugin_alloc, h);
+    h->own_alloc = h->L != NULL;
+    if (h->L == NULL) {
+        h->L = luaL_newstate();
+    }
+
+    if (h->L == NULL || h->scratch == NULL) {
+        mkt_plugins_free(h);
+        return NULL;
+    }
+
+    luaJIT_setmode(h->L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    open_base_libs(h->L);
+
+    /* for the budget hook */
+    lua_pushlightuserdata(h->L, (void *) budget_msg);
+    lua_pushlightuserdata(h->L, h);
+    lua_rawset(h->L, LUA_REGISTRYINDEX);
+
+    h->ctx_ref = new_view(h->L, h, ctx_index, NULL);
+    h->query_ref = new_view(h->L, h, ctx_sub_index, "query");
+    h->headers_ref = new_view(h->L, h, ctx_sub_index, "headers");
+
+    return h;
+}
+
+
+void
+mkt_plugins_free(mkt_plugins_t *h)
+{
+    if (h == NULL) {
+        return;
+    }
+
+    if (h->L) {
+        h->limit = 0;
+        lua_close(h->L);
+    }
+
+    free(h->scratch);
+    free(h);
+}
+
+
+size_t
+mkt_plugins_count(const mkt_plugins_t *h)
+{
+    return h->n;
+}
+
+
+const char *
+mkt_plugins_name(const mkt_plugins_t *h, size_t i)
+{
+    return h->p[i].name;
+}
+
+
+const uint64_t *
+mkt_plugins_stats(const mkt_plugins_t *h, size_t i)
+{
+    return h->p[i].stats;
+}
+
+
+unsigned
+mkt_plugins_hooks(const mkt_plugins_t *h)
+{
+    return h->hooks;
+}
+
+
+/* --- protected calls ---------------------------------------------------- */
+
+typedef struct {
+    mkt_plugins_t       *h;
+    mkt_plugin_body_pt   body;
+    void                *arg;
+    int                  fn;            /* registry ref, or LUA_NOREF */
+} call_t;
+
+
+static void
+budget_hook(lua_State *L, lua_Debug *ar)
+{
+    mkt_plugins_t  *h;
+
+    lua_pushlightuserdata(L, (void *) budget_msg);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    h = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+
+    /* fires again every 1000 instructions until the call is over */
+    h->aborting = 1;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+    luaL_error(L, "%s", budget_msg);
+}
+
+
+static int
+call_body(lua_State *L)
+{
+    call_t  *c = lua_touserdata(L, 1);
+
+    lua_settop(L, 0);
+    if (c->fn != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->fn);
+    }
+
+    return c->body(L, c->h, c->arg);
+}
+
+
+/*
+ * Runs body protected, with the memory ceiling and the instruction budget
+ * on.  0; or the failure's counter with its message in err.
+ */
+static int
+protected_call(mkt_plugins_t *h, int fn, mkt_plugin_body_pt body,
+    void *arg, char *err, size_t cap, mkt_plugin_counter_e *what)
+{
+    int          rc, top;
+    size_t       len;
+    call_t       c;
+    lua_State   *L = h->L;
+    const char  *msg;
+
+    c.h = h;
+    c.body = body;
+    c.arg = arg;
+    c.fn = fn;
+
+    top = lua_gettop(L);
+    h->aborting = 0;
+    h->mem_failed = 0;
+    h->limit = h->own_alloc ? h->opts.memory : 0;
+
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int) h->opts.budget);
+    rc = lua_cpcall(L, call_body, &c);
+    lua_sethook(L, NULL, 0, 0);
+    h->limit = 0;
+
+    if (rc == 0 && !h->own_alloc && mkt_plugins_memory(h) > h->opts.memory) {
+        h->mem_failed = 1;
+        rc = LUA_ERRMEM;
+        lua_pushstring(L, memory_msg);
+    }
+
+    if (rc != 0) {
+        if (h->aborting) {
+            *what = MKT_PLUGIN_C_budget;
+            msg = budget_msg;
+
+        } else if (h->mem_failed || rc == LUA_ERRMEM) {
+            *what = MKT_PLUGIN_C_memory;
+            msg = memory_msg;
+
+        } else {
+            *what = MKT_PLUGIN_C_errors;
+            msg = lua_tolstring(L, -1, &len);
+            if (msg == NULL || lua_type(L, -1) != LUA_TSTRING) {
+                msg = lua_typename(L, lua_type(L, -1));
+                snprintf(err, cap, "error object is a %s value", msg);
+                msg = NULL;
+            }
+        }
+
+        if (msg) {
+            snprintf(err, cap, "%s", msg);
+        }
+    }
+
+    lua_settop(L, top);
+
+    /* garbage of a failed call, or near the ceiling: collect it now,
+     * outside the ceiling, so the next call does not fail for it */
+    if (rc != 0 || mkt_plugins_memory(h) > h->opts.memory / 4 * 3) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+    }
+
+    h->aborting = 0;
+    h->mem_failed = 0;
+
+    return rc;
+}
+
+
+int
+mkt_plugin_call(mkt_plugins_t *h, size_t i, mkt_plugin_hook_e hook,
+    mkt_plugin_body_pt body, void *arg)
+{
+    int                    rc;
+    int64_t                now;
+    mkt_plugin_t          *p = &h->p[i];
+    mkt_plugin_counter_e   what;
+    char                   err[MKT_PLUGIN_LOG_MAX];
+
+    if (p->hook[hook] == LUA_NOREF || p->broken) {
+        return -1;
+    }
+
+    if (p->until) {
+        now = mkt_plugin_now(h);
+        if (now < p->until) {
+            mkt_plugin_count(h, i, MKT_PLUGIN_C_skipped);
+            return -1;
+        }
+
+        /* one trial call: a failure disables it again at once */
+        p->until = 0;
+        mkt_plugin_log(h, (int) i, MKT_PLUGIN_LOG_INFO, "enabled again "
+                       "after its back-off");
+    }
+
+    h->current = (int) i;
+    rc = protected_call(h, p->hook[hook], body, arg, err, sizeof(err),
+                        &what);
+    h->current = -1;
+    h->req = NULL;
+
+    if (rc == 0) {
+        p->fails = 0;
+        return 0;
+    }
+
+    mkt_plugin_count(h, i, what);
+    mkt_plugin_log(h, (int) i, MKT_PLUGIN_LOG_ERR, "%s() failed: %s",
+                   hook_names[hook], err);
+
+    if (++p->fails >= h->opts.fail_max) {
+        p->fails = h->opts.fail_max - 1;
+        p->until = mkt_plugin_now(h) + h->opts.backoff_ms;
+        if (p->until == 0) {
+            p->until = 1;
+        }
+        mkt_plugin_count(h, i, MKT_PLUGIN_C_disabled);
+        mkt_plugin_log(h, (int) i, MKT_PLUGIN_LOG_WARN, "disabled for %lld "
+                       "ms after %u consecutive failures",
+                       (long long) h->opts.backoff_ms, h->opts.fail_max);
+    }
+
+    return -1;
+}
+
+
+/* --- loading ------------------------------------------------------------ */
+
+typedef struct {
+    const char  *path;
+    const char  *src;
+    size_t       len;
+    char        *err;
+    size_t       cap;
+} load_t;
+
+
+static int
+valid_name(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > MKT_PLUGIN_NAME_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+load_body(lua_State *L, mkt_plugins_t *h, void *arg)
+{
+    int            k, env;
+    size_t         len, i;
+    load_t        *ld = arg;
+    const char    *name, *base;
+    mkt_plugin_t  *p = &h->p[h->n];
+    char           chunk[512];
+
+    snprintf(chunk, sizeof(chunk), "@%s", ld->path);
+
+    if (luaL_loadbuffer(L, ld->src, ld->len, chunk) != 0) {
+        return lua_error(L);
+    }
+
+    new_env(L, h);
+    env = lua_gettop(L);
+    lua_pushvalue(L, env);
+    lua_setfenv(L, -3);
+    lua_insert(L, -2);                 /* env, chunk */
+    lua_call(L, 0, 1);
+
+    if (!lua_istable(L, -1)) {
+        return luaL_error(L, "%s: the plugin returns %s, not a table of "
+                          "hooks", ld->path, luaL_typename(L, -1));
+    }
+
+    lua_getfield(L, -1, "name");
+    if (lua_isnil(L, -1)) {
+        base = strrchr(ld->path, '/');
+        base = base ? base + 1 : ld->path;
+        len = strlen(base);
+        if (len > 4 && strcmp(base + len - 4, ".lua") == 0) {
+            len -= 4;
+        }
+        lua_pushlstring(L, base, len);
+        lua_replace(L, -2);
+    }
+
+    name = lua_tolstring(L, -1, &len);
+    if (lua_type(L, -1) != LUA_TSTRING || !valid_name(name, len)) {
+        return luaL_error(L, "%s: the plugin's name must be 1 to %d "
+                          "characters A-Z a-z 0-9 _ - (set field \"name\")",
+                          ld->path, MKT_PLUGIN_NAME_MAX);
+    }
+
+    for (i = 0; i < h->n; i++) {
+        if (strcmp(h->p[i].name, name) == 0) {
+            return luaL_error(L, "%s: a plugin named \"%s\" is already "
+                              "loaded", ld->path, name);
+        }
+    }
+
+    for (k = 0; k < MKT_PLUGIN_HOOKS; k++) {
+        lua_getfield(L, -2, hook_names[k]);
+        if (!lua_isnil(L, -1) && !lua_isfunction(L, -1)) {
+            return luaL_error(L, "%s: hook \"%s\" is a %s, not a function",
+                              ld->path, hook_names[k], luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+    }
+
+    /* nothing can fail past here: take the plugin */
+    memset(p, 0, sizeof(*p));
+    memcpy(p->name, name, len);
+
+    for (k = 0; k < MKT_PLUGIN_HOOKS; k++) {
+        lua_getfield(L, -2, hook_names[k]);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            p->hook[k] = LUA_NOREF;
+            continue;
+        }
+        p->hook[k] = luaL_ref(L, LUA_REGISTRYINDEX);
+        h->hooks |= 1u << k;
+    }
+
+    lua_pushvalue(L, env);
+    p->env = luaL_ref(L, LUA_REGISTRYINDEX);
+    h->n++;
+
+    return 0;
+}
+
+
+int
+mkt_plugins_load(mkt_plugins_t *h, const char *path, const char *src,
+    size_t len, char *err, size_t cap)
+{
+    load_t                ld;
+    mkt_plugin_counter_e  what;
+
+    if (h->n == MKT_PLUGINS_MAX) {
+        snprintf(err, cap, "%s: more than %d plugins", path,
+                 MKT_PLUGINS_MAX);
+        return -1;
+    }
+
+    if (len > MKT_PLUGIN_SOURCE_MAX) {
+        snprintf(err, cap, "%s: larger than %d bytes", path,
+                 MKT_PLUGIN_SOURCE_MAX);
+        return -1;
+    }
+
+    if (len && src[0] == LUA_SIGNATURE[0]) {
+        snprintf(err, cap, "%s: bytecode is not allowed, only source",
+                 path);
+        return -1;
+    }
+
+    ld.path = path;
+    ld.src = src;
+    ld.len = len;
+    ld.err = err;
+    ld.cap = cap;
+
+    if (protected_call(h, LUA_NOREF, load_body, &ld, err, cap, &what) != 0) {
+        if (what != MKT_PLUGIN_C_errors) {
+            /* the message of a budget or memory abort names no file */
+            char  msg[MKT_PLUGIN_LOG_MAX];
+
+            snprintf(msg, sizeof(msg), "%s", err);
+            snprintf(err, cap, "%s: %s", path, msg);
+        }
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+mkt_plugins_load_file(mkt_plugins_t *h, const char *path, char *err,
+    size_t cap)
+{
+    int     rc;
+    char   *buf;
+    FILE   *f;
+    size_t  n;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, cap, "%s: cannot open", path);
+        return -1;
+    }
+
+    buf = malloc(MKT_PLUGIN_SOURCE_MAX + 1);
+    if (buf == NULL) {
+        fclose(f);
+        snprintf(err, cap, "%s: out of memory", path);
+        return -1;
+    }
+
+    n = fread(buf, 1, MKT_PLUGIN_SOURCE_MAX + 1, f);
+    rc = ferror(f) ? -1 : 0;
+    fclose(f);
+
+    if (rc != 0) {
+        snprintf(err, cap, "%s: cannot read", path);
+    } else {
+        rc = mkt_plugins_load(h, path, buf, n, err, cap);
+    }
+
+    free(buf);
+    return rc;
+}
+
+
+/* --- init --------------------------------------------------------------- */
+
+static int
+init_body(lua_State *L, mkt_plugins_t *h, void *arg)
+{
+    json_t  *section = arg, *conf;
+
+    conf = json_object_get(section, h->p[h->current].name);
+    if (json_is_object(conf)) {
+        mkt_plugin_push_json(L, conf, 0);
+    } else {
+        lua_newtable(L);
+    }
+
+    lua_call(L, 1, 0);
+    return 0;
+}
+
+
+int
+mkt_plugins_init(mkt_plugins_t *h, json_t *section, char *err, size_t cap)
+{
+    int                   rc;
+    size_t                i;
+    mkt_plugin_counter_e  what;
+    char                  msg[MKT_PLUGIN_LOG_MAX];
+
+    rc = 0;
+
+    for (i = 0; i < h->n; i++) {
+        if (h->p[i].hook[MKT_PLUGIN_HOOK_INIT] == LUA_NOREF) {
+            continue;
+        }
+
+        h->current = (int) i;
+        if (protected_call(h, h->p[i].hook[MKT_PLUGIN_HOOK_INIT], init_body,
+                           section, msg, sizeof(msg), &what)
+            == 0)
+        {
+            continue;
+        }
+
+        h->p[i].broken = 1;
+        mkt_plugin_count(h, i, what);
+
+        if (rc == 0) {
+            snprintf(err, cap, "plugin %s: init() failed: %s", h->p[i].name,
+                     msg);
+            rc = -1;
+        }
+    }
+
+    h->current = -1;
+    return rc;
+}
