@@ -37,6 +37,7 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
     }
 
     mcf->status_zone->init = ngx_http_mkt_status_zone_init;
+    mcf->status_zone->data = mcf;     /* for the init; then the counters */
 
     return NGX_OK;
 }
@@ -45,29 +46,30 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
 static ngx_int_t
 ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t       *shpool;
-    ngx_http_mkt_shctx_t  *sh;
-
-    /* counters live on across reloads, as Prometheus expects of them */
-    if (data) {
-        shm_zone->data = data;
-        return NGX_OK;
-    }
+    ngx_slab_pool_t           *shpool;
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf = shm_zone->data;
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
+    /* counters live on across reloads, as Prometheus expects of them */
+    if (data) {
+        sh = data;
+
+    } else if (shm_zone->shm.exists) {
+        sh = shpool->data;
+
+    } else {
+        sh = ngx_slab_calloc(shpool, sizeof(ngx_http_mkt_shctx_t));
+        if (sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        shpool->data = sh;
     }
 
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_mkt_shctx_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
     shm_zone->data = sh;
+    ngx_http_mkt_plugin_status_sync(sh, mcf);
 
     return NGX_OK;
 }
@@ -159,7 +161,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n");
+    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n")
+           + ngx_http_mkt_plugin_status_size(mcf);
 
     for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
         size += sizeof("# HELP mkt_ \n# TYPE mkt__total counter\n"
@@ -186,6 +189,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
                                   sh->counter[i]);
         }
 
+        b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 1);
+
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4; charset=utf-8");
 
@@ -200,6 +205,7 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
                                   sh->counter[i]);
         }
 
+        b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 0);
         *b->last++ = '}';
         *b->last++ = '\n';
 

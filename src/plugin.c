@@ -837,8 +837,9 @@ mkt_plugin_call(mkt_plugins_t *h, size_t i, mkt_plugin_hook_e hook,
 
         /* one trial call: a failure disables it again at once */
         p->until = 0;
-        mkt_plugin_log(h, (int) i, MKT_PLUGIN_LOG_INFO, "enabled again "
-                       "after its back-off");
+        /* (these two lines come once a back-off: not rate limited) */
+        mkt_plugin_log(h, -1, MKT_PLUGIN_LOG_INFO, "plugin %s: enabled "
+                       "again after its back-off", p->name);
     }
 
     h->current = (int) i;
@@ -863,8 +864,8 @@ mkt_plugin_call(mkt_plugins_t *h, size_t i, mkt_plugin_hook_e hook,
             p->until = 1;
         }
         mkt_plugin_count(h, i, MKT_PLUGIN_C_disabled);
-        mkt_plugin_log(h, (int) i, MKT_PLUGIN_LOG_WARN, "disabled for %lld "
-                       "ms after %u consecutive failures",
+        mkt_plugin_log(h, -1, MKT_PLUGIN_LOG_WARN, "plugin %s: disabled "
+                       "for %lld ms after %u consecutive failures", p->name,
                        (long long) h->opts.backoff_ms, h->opts.fail_max);
     }
 

@@ -195,6 +195,17 @@ attr_str(const mkt_val_t *v, const char *key)
 }
 
 
+static inline mkt_str_t
+str(const char *s)
+{
+    mkt_str_t  v;
+
+    v.data = s;
+    v.len = strlen(s);
+    return v;
+}
+
+
 /* Whether a captured log line contains s. */
 static inline int
 logged(const char *s)

@@ -254,17 +254,6 @@ test_choose_of_an_unknown_variant_is_ignored_and_counted(void **state)
 static mkt_event_assign_t  assign[1];
 
 
-static mkt_str_t
-str(const char *s)
-{
-    mkt_str_t  v;
-
-    v.data = s;
-    v.len = strlen(s);
-    return v;
-}
-
-
 static void
 conversion(mkt_event_t *ev)
 {
