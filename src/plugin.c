@@ -586,6 +586,9 @@ new_view(lua_State *L, mkt_plugins_t *h, lua_CFunction index,
 
 /* --- the host ----------------------------------------------------------- */
 
+static int call_body(lua_State *L);
+
+
 mkt_plugins_t *
 mkt_plugins_new(const mkt_plugin_opts_t *opts)
 {
@@ -621,6 +624,8 @@ mkt_plugins_new(const mkt_plugin_opts_t *opts)
 
     h->current = -1;
     h->scratch = malloc(MKT_PLUGIN_JSON_MAX);
+    h->pairs = malloc(MKT_PLUGINS_MAX * MKT_PLUGIN_ATTRS_MAX
+                      * sizeof(mkt_val_pair_t));
 
     /*
      * Our allocator enforces the ceiling.  LuaJIT builds without GC64 on
@@ -633,7 +638,7 @@ mkt_plugins_new(const mkt_plugin_opts_t *opts)
         h->L = luaL_newstate();
     }
 
-    if (h->L == NULL || h->scratch == NULL) {
+    if (h->L == NULL || h->scratch == NULL || h->pairs == NULL) {
         mkt_plugins_free(h);
         return NULL;
     }
@@ -645,6 +650,9 @@ mkt_plugins_new(const mkt_plugin_opts_t *opts)
     lua_pushlightuserdata(h->L, (void *) budget_msg);
     lua_pushlightuserdata(h->L, h);
     lua_rawset(h->L, LUA_REGISTRYINDEX);
+
+    lua_pushcfunction(h->L, call_body);
+    h->body_ref = luaL_ref(h->L, LUA_REGISTRYINDEX);
 
     h->ctx_ref = new_view(h->L, h, ctx_index, NULL);
     h->query_ref = new_view(h->L, h, ctx_sub_index, "query");
@@ -667,6 +675,7 @@ mkt_plugins_free(mkt_plugins_t *h)
     }
 
     free(h->scratch);
+    free(h->pairs);
     free(h);
 }
 
@@ -764,9 +773,15 @@ protected_call(mkt_plugins_t *h, int fn, mkt_plugin_body_pt body,
     h->mem_failed = 0;
     h->limit = h->own_alloc ? h->opts.memory : 0;
 
+    /* lua_cpcall() would make a closure per call: call_body is made once */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->body_ref);
+    lua_pushlightuserdata(L, &c);
+
+    /* the hook stays set between calls (nothing runs then): setting it
+     * again only restarts the count, without LuaJIT switching its
+     * dispatch table each call */
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, (int) h->opts.budget);
-    rc = lua_cpcall(L, call_body, &c);
-    lua_sethook(L, NULL, 0, 0);
+    rc = lua_pcall(L, 1, 0, 0);
     h->limit = 0;
 
     if (rc == 0 && !h->own_alloc && mkt_plugins_memory(h) > h->opts.memory) {

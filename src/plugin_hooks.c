@@ -80,34 +80,24 @@ size_t
 mkt_plugins_attributes(mkt_plugins_t *h, const mkt_plugin_req_t *req,
     const mkt_plugin_mem_t *mem, const mkt_val_t *base, mkt_val_t *out)
 {
-    size_t          i, nbase, added;
-    attrs_t         a;
+    size_t           i, nbase, added;
+    attrs_t          a;
     mkt_val_pair_t  *pairs;
 
+    *out = *base;
+
     if (!(h->hooks & MKT_PLUGIN_HOOK(ATTRIBUTES))) {
-        *out = *base;
         return 0;
-    }
-
-    nbase = base->type == MKT_VAL_OBJECT ? base->len : 0;
-
-    pairs = mem->alloc(mem->data, (nbase + h->n * MKT_PLUGIN_ATTRS_MAX)
-                                  * sizeof(mkt_val_pair_t));
-    if (pairs == NULL) {
-        *out = *base;
-        return 0;
-    }
-
-    if (nbase) {
-        memcpy(pairs, base->u.pairs, nbase * sizeof(mkt_val_pair_t));
     }
 
     added = 0;
 
+    /* into the host's scratch first: a hook adding nothing costs no
+     * memory of the caller's */
     for (i = 0; i < h->n; i++) {
         a.req = req;
         a.mem = mem;
-        a.pairs = pairs + nbase + added;
+        a.pairs = h->pairs + added;
         a.n = 0;
         a.ignored = 0;
 
@@ -123,6 +113,22 @@ mkt_plugins_attributes(mkt_plugins_t *h, const mkt_plugin_req_t *req,
             mkt_plugin_count(h, i, MKT_PLUGIN_C_ignored);
         }
     }
+
+    if (added == 0) {
+        return 0;
+    }
+
+    nbase = base->type == MKT_VAL_OBJECT ? base->len : 0;
+
+    pairs = mem->alloc(mem->data, (nbase + added) * sizeof(mkt_val_pair_t));
+    if (pairs == NULL) {
+        return 0;
+    }
+
+    if (nbase) {
+        memcpy(pairs, base->u.pairs, nbase * sizeof(mkt_val_pair_t));
+    }
+    memcpy(pairs + nbase, h->pairs, added * sizeof(mkt_val_pair_t));
 
     *out = mkt_val_object(pairs, nbase + added);
     return added;

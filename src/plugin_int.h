@@ -32,11 +32,15 @@ struct mkt_plugins_s {
     int                     aborting;        /* budget exhausted */
     int                     current;         /* plugin being run, -1 */
     const mkt_plugin_req_t *req;             /* during a hook call */
+    int                     body_ref;        /* call_body() */
     int                     ctx_ref;         /* the ctx userdata */
     int                     query_ref;
     int                     headers_ref;
     unsigned                hooks;
     char                   *scratch;         /* MKT_PLUGIN_JSON_MAX */
+    mkt_val_pair_t         *pairs;           /* attributes being taken:
+                                              * MKT_PLUGINS_MAX *
+                                              * MKT_PLUGIN_ATTRS_MAX */
     size_t                  n;
     mkt_plugin_t            p[MKT_PLUGINS_MAX];
 };

@@ -139,13 +139,21 @@ test_wrong_attribute_values_are_ignored_and_counted(void **state)
 
 
 static void
-test_no_attributes_hook_costs_no_memory(void **state)
+test_no_attributes_or_none_added_cost_no_memory(void **state)
 {
     mkt_val_t       base, out;
     mkt_plugins_t  *h;
 
     h = host_with("e.lua", "return { event = function() end }");
     base = mkt_val_object(NULL, 0);
+    arena_used = 0;
+    assert_int_equal(mkt_plugins_attributes(h, &req, &mem, &base, &out), 0);
+    assert_int_equal(arena_used, 0);
+    assert_ptr_equal(out.u.pairs, base.u.pairs);
+    mkt_plugins_free(h);
+
+    /* nor one adding nothing */
+    h = host_with("n.lua", "return { attributes = function() end }");
     arena_used = 0;
     assert_int_equal(mkt_plugins_attributes(h, &req, &mem, &base, &out), 0);
     assert_int_equal(arena_used, 0);
@@ -421,7 +429,7 @@ main(void)
         cmocka_unit_test(test_a_ctx_kept_past_its_call_shows_nothing),
         cmocka_unit_test(test_attributes_follow_the_built_in_ones_and_win),
         cmocka_unit_test(test_wrong_attribute_values_are_ignored_and_counted),
-        cmocka_unit_test(test_no_attributes_hook_costs_no_memory),
+        cmocka_unit_test(test_no_attributes_or_none_added_cost_no_memory),
         cmocka_unit_test_setup_teardown(
             test_choose_picks_one_of_the_slots_variants, setup_slots,
             free_fixture),
