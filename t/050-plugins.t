@@ -71,6 +71,8 @@ return {
         if f == 'exec' then os.execute('touch /tmp/mkt-pwned') end
         if f == 'ffi' then require('ffi') end
         if f == 'memory' then local s = string.rep('x', 2^30) end
+        if f == 'recurse' then local function r() return 1 + r() end r() end
+        if f == 'dump' then assert(load(string.dump(print))) end
         if f == 'type' then return 'not a table' end
         return { boom = 'no' }
     end,
@@ -157,8 +159,9 @@ is(status()->{plugins}{pick}{ignored}, 1, 'and counted');
 # --- failing plugins: served with defaults, counted -------------------------
 
 my %want = (error => 'errors', loop => 'budget', io => 'errors',
-            exec => 'errors', ffi => 'errors', memory => 'memory');
-for my $f (qw(error loop io exec ffi memory)) {
+            exec => 'errors', ffi => 'errors', memory => 'memory',
+            recurse => 'errors', dump => 'errors');
+for my $f (qw(error loop io exec ffi memory recurse dump)) {
     # a success in between keeps boom from its back-off
     page('/?fail=none');
     my $before = status()->{plugins}{boom}{$want{$f}};
