@@ -76,6 +76,17 @@ int64_t mkt_plugin_now(mkt_plugins_t *h);
 #define mkt_plugin_host(L)                                                    \
     ((mkt_plugins_t *) lua_touserdata(L, lua_upvalueindex(1)))
 
+/* The messages of an abort (also what pcall cannot catch). */
+extern const char  mkt_plugin_budget_msg[];
+extern const char  mkt_plugin_memory_msg[];
+
+/* The VM's libraries (base, string, table, math, bit, os), the strings'
+ * metatable hidden; a new plugin environment pushed; the ctx views made
+ * (plugin_sandbox.c). */
+void mkt_plugin_open_base(lua_State *L);
+void mkt_plugin_new_env(lua_State *L, mkt_plugins_t *h);
+void mkt_plugin_new_views(lua_State *L, mkt_plugins_t *h);
+
 /* Opens the mkt library into the table at the top of the stack. */
 void mkt_plugin_open_lib(lua_State *L, mkt_plugins_t *h);
 
