@@ -235,7 +235,6 @@ is($r->{body}, "exp=offer hero=gold\n", 'the old plugins still serve');
 $ngx->stop;
 $ngx = start_nginx(files => \%files, http => http(qw(boom)), workers => 2,
                    allow => [qr/mkt plugin boom: /]);
-my %pids;
 for (1 .. 8) {
     $r = request(GET => '/?fail=error', keep_alive => 0);
     is($r->{status}, 200, "two workers: request $_ served") if $_ == 1;
@@ -246,9 +245,6 @@ for (1 .. 8) {
 $s = status()->{plugins}{boom};
 is($s->{errors} + $s->{skipped}, 8,
    'two workers: every failing call counted once, summed');
-my @vms = ($ngx->error_log =~ /\[error\] \d+#(\d+): mkt plugin boom/g);
-$pids{$_} = 1 for @vms;
-ok(keys %pids >= 1, 'failures logged by the worker that ran them');
 
 # --- nginx -t ----------------------------------------------------------------
 
