@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential nginx nginx-dev libpcre2-dev zlib1g-dev \
 	libssl-dev libluajit2-5.1-dev libhiredis-dev libjansson-dev \
 	libmaxminddb-dev redis-server libcmocka-dev clang libclang-rt-dev \
 	wrk hyperfine libnginx-mod-http-lua lua-nginx-redis \
-	libmaxmind-db-writer-perl \
+	libmaxmind-db-writer-perl chromium \
 	perl curl util-linux pkg-config
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

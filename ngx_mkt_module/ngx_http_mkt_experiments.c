@@ -173,6 +173,10 @@ ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cln->handler = ngx_http_mkt_config_cleanup;
     cln->data = mcf->config;
 
+    if (ngx_http_mkt_exposures_conf(cf, mcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -647,6 +651,65 @@ ngx_http_mkt_forced(ngx_http_request_t *r, mkt_config_t *cfg,
 }
 
 
+/*
+ * Exposures (DESIGN.md section 8): one per visitor, experiment and
+ * variation a day, the day kept in the sticky cookie.  Only assignments
+ * by hash or sticky bucket in running experiments count: never forced
+ * ones, winners of stopped experiments, bots, prefetches or untracked
+ * visitors (the caller checks those).
+ */
+static void
+ngx_http_mkt_exposures(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    mkt_config_t *cfg)
+{
+    size_t                   i;
+    unsigned                 day;
+    ngx_uint_t               emit, made;
+    mkt_event_t              ev;
+    const mkt_exp_result_t  *res;
+    const mkt_experiment_t  *e;
+
+    day = (unsigned) (ngx_time() / 86400);
+    emit = ngx_http_mkt_events_enabled(r);
+    made = 0;
+
+    for (i = 0; i < ctx->nresults; i++) {
+        res = &ctx->results[i];
+
+        if (!res->exposure || res->variation < 0) {
+            continue;
+        }
+
+        e = mkt_config_experiment(cfg, res->exp);
+
+        if (e->status != MKT_EXP_RUNNING
+            || !mkt_sticky_expose(&ngx_http_mkt_sticky, e->sticky_id, day))
+        {
+            continue;
+        }
+
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_exposures);
+        ngx_http_mkt_exposures_count(r, res->exp, res->variation);
+
+        if (!emit) {
+            continue;
+        }
+
+        if (!made) {
+            ngx_http_mkt_event_from_request(r, ctx, MKT_EVENT_EXPOSURE, &ev);
+            made = 1;
+        }
+
+        ev.exp = e->key;
+        ev.var = e->variations[res->variation];
+
+        if (ngx_http_mkt_event_emit(r, &ev) == NGX_OK) {
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_exposures);
+        }
+    }
+}
+
+
 void
 ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
@@ -722,6 +785,12 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     if (mkt_cond_regex_limit_hits() != limit_hits) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);
+    }
+
+    if (req.sticky != NULL && !ctx->no_tracking && !ctx->bot
+        && !ctx->prefetch)
+    {
+        ngx_http_mkt_exposures(r, ctx, cfg);
     }
 
     /* one atomic add to the shared counter, not one per assignment */

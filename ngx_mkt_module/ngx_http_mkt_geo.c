@@ -214,8 +214,8 @@ ngx_http_mkt_geo_account(ngx_http_request_t *r, ngx_http_mkt_geo_conf_t *gcf,
  * context; NULL without mkt_geoip2 or when out of memory.  Failures give
  * empty fields: geo never fails a request.
  */
-static mkt_geo_loc_t *
-ngx_http_mkt_geo(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+mkt_geo_loc_t *
+ngx_http_mkt_geo_loc(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
     mkt_geo_rc_e                rc;
     mkt_geo_loc_t              *loc;
@@ -285,7 +285,7 @@ ngx_http_mkt_geo_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    loc = ngx_http_mkt_geo(r, ctx);
+    loc = ngx_http_mkt_geo_loc(r, ctx);
 
     if (loc == NULL) {
         ngx_http_mkt_var_set(v, (u_char *) "", 0);
@@ -345,7 +345,7 @@ ngx_http_mkt_geo_attr(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
         return NGX_DECLINED;
     }
 
-    loc = ngx_http_mkt_geo(r, ctx);
+    loc = ngx_http_mkt_geo_loc(r, ctx);
     if (loc == NULL) {
         return NGX_ERROR;
     }

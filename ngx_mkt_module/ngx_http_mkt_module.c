@@ -114,6 +114,13 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_events_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_events_log,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_plugin"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_mkt_plugin,
@@ -172,6 +179,7 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
     if (ngx_http_mkt_experiments_init_process(cycle) != NGX_OK
         || ngx_http_mkt_redis_init_process(cycle) != NGX_OK
         || ngx_http_mkt_tags_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_events_init_process(cycle) != NGX_OK
         || ngx_http_mkt_plugin_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
@@ -184,6 +192,8 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_mkt_exit_process(ngx_cycle_t *cycle)
 {
+    /* events first: a sink may still hand a batch to Redis */
+    ngx_http_mkt_events_exit_process(cycle);
     ngx_http_mkt_redis_exit_process(cycle);
     ngx_http_mkt_plugin_exit_process(cycle);
 }
@@ -679,6 +689,12 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
     ngx_http_mkt_tags_settle(r, ctx);
     ngx_http_mkt_touch(r, ctx);
     ngx_http_mkt_experiments(r, ctx);
+
+    /* after the experiments, so that it carries the assignments; with
+     * the touch's parse still in the worker's scratch */
+    if (ctx->touch && ngx_http_mkt_events_wanted(r, ctx)) {
+        ngx_http_mkt_touch_event(r, ctx);
+    }
 
     return ctx;
 }

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "cookie.h"
+#include "event.h"
 #include "experiment.h"
 #include "geo.h"
 #include "hmac.h"
@@ -75,7 +76,16 @@
       "record for")                                                         \
     X(geo_bad_address, "Geo lookups skipped: the source is empty or not "   \
       "an IP address")                                                      \
-    X(geo_errors, "Geo lookups failed on corrupt data; served without geo")
+    X(geo_errors, "Geo lookups failed on corrupt data; served without geo") \
+    X(exposures, "First exposures of a visitor to a variation that day "   \
+      "(counted with or without an event sink)")                           \
+    X(events, "Events stored by at least one sink")                        \
+    X(events_dropped, "Events no sink could store: lost")                   \
+    X(events_exposures, "Exposure events recorded")                         \
+    X(events_touches, "Touch events recorded")                              \
+    X(events_conversions, "Conversion events recorded")                     \
+    X(events_log_written, "Events written to mkt_events_log")               \
+    X(events_log_errors, "Events lost to failed writes of mkt_events_log")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -95,6 +105,7 @@ typedef struct {
 
 
 typedef struct ngx_http_mkt_geo_conf_s  ngx_http_mkt_geo_conf_t;
+typedef struct ngx_http_mkt_exposures_s  ngx_http_mkt_exposures_t;
 
 typedef struct {
     ngx_addr_t                 addr;
@@ -118,12 +129,27 @@ typedef struct {
     ngx_http_mkt_redis_conf_t *redis;         /* mkt_redis, or NULL */
     ngx_shm_zone_t            *tags_zone;     /* mkt_tags_cache, or NULL */
     ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
+    ngx_array_t               *sinks;         /* of ngx_http_mkt_sink_t */
+    ngx_http_mkt_exposures_t  *exposures;     /* counts for the SRM check */
     ngx_array_t               *plugins;       /* mkt_plugin sources */
     mkt_plugins_t             *plugin_vm;     /* while configuring */
     ngx_uint_t                 nplugins;
     u_char                     plugin_names[MKT_PLUGINS_MAX]
                                            [MKT_PLUGIN_NAME_MAX + 1];
 } ngx_http_mkt_main_conf_t;
+
+
+/* an event sink: see ngx_http_mkt_events_sink_add() */
+typedef ngx_int_t (*ngx_http_mkt_sink_write_pt)(void *data, u_char *line,
+    size_t len);
+typedef void (*ngx_http_mkt_sink_exit_pt)(void *data);
+
+typedef struct {
+    const char                  *name;
+    ngx_http_mkt_sink_write_pt   write;
+    ngx_http_mkt_sink_exit_pt    exit;
+    void                        *data;
+} ngx_http_mkt_sink_t;
 
 
 #define NGX_HTTP_MKT_SECURE_OFF   0
@@ -287,6 +313,7 @@ u_char *ngx_http_mkt_plugin_status(u_char *p, ngx_http_mkt_shctx_t *sh,
     ngx_http_mkt_main_conf_t *mcf, ngx_uint_t prom);
 
 void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_int_t ngx_http_mkt_touch_attr(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t which, mkt_val_t *v);
 extern ngx_http_variable_t  ngx_http_mkt_touch_vars[];
@@ -327,15 +354,42 @@ ngx_int_t ngx_http_mkt_geo_attr(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, mkt_val_t *v);
 extern ngx_http_variable_t  ngx_http_mkt_geo_vars[];
 
+mkt_geo_loc_t *ngx_http_mkt_geo_loc(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
+
+char *ngx_http_mkt_events_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_events_sink_add(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf, const char *name,
+    ngx_http_mkt_sink_write_pt write, ngx_http_mkt_sink_exit_pt exit,
+    void *data);
+ngx_int_t ngx_http_mkt_events_init_process(ngx_cycle_t *cycle);
+void ngx_http_mkt_events_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_mkt_events_enabled(ngx_http_request_t *r);
+ngx_uint_t ngx_http_mkt_events_wanted(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
+void ngx_http_mkt_event_from_request(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, mkt_event_type_e type, mkt_event_t *ev);
+ngx_int_t ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev);
+
+ngx_int_t ngx_http_mkt_exposures_conf(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+void ngx_http_mkt_exposures_count(ngx_http_request_t *r, ngx_uint_t exp,
+    ngx_uint_t variation);
+ngx_buf_t *ngx_http_mkt_exposures_status(ngx_http_request_t *r,
+    ngx_uint_t prom);
+
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 
+void *ngx_http_mkt_shm_calloc(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size);
 ngx_int_t ngx_http_mkt_status_init_zone(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 void ngx_http_mkt_count(ngx_http_request_t *r, ngx_http_mkt_counter_e c);
 void ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
     ngx_uint_t n);
 void ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c);
+void ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n);
 char *ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 

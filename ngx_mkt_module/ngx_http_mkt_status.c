@@ -46,32 +46,44 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
 static ngx_int_t
 ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t           *shpool;
-    ngx_http_mkt_shctx_t      *sh;
     ngx_http_mkt_main_conf_t  *mcf = shm_zone->data;
+
+    /* counters live on across reloads, as Prometheus expects of them */
+    shm_zone->data = ngx_http_mkt_shm_calloc(shm_zone, data,
+                                             sizeof(ngx_http_mkt_shctx_t));
+    if (shm_zone->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_mkt_plugin_status_sync(shm_zone->data, mcf);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The init of a zone holding one zeroed block: a zone reused on reload
+ * (data) or already there keeps its block, a new one gets size bytes.
+ * NULL when the slab pool cannot give them.
+ */
+void *
+ngx_http_mkt_shm_calloc(ngx_shm_zone_t *shm_zone, void *data, size_t size)
+{
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        return data;
+    }
 
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    /* counters live on across reloads, as Prometheus expects of them */
-    if (data) {
-        sh = data;
-
-    } else if (shm_zone->shm.exists) {
-        sh = shpool->data;
-
-    } else {
-        sh = ngx_slab_calloc(shpool, sizeof(ngx_http_mkt_shctx_t));
-        if (sh == NULL) {
-            return NGX_ERROR;
-        }
-
-        shpool->data = sh;
+    if (shm_zone->shm.exists) {
+        return shpool->data;
     }
 
-    shm_zone->data = sh;
-    ngx_http_mkt_plugin_status_sync(sh, mcf);
+    shpool->data = ngx_slab_calloc(shpool, size);
 
-    return NGX_OK;
+    return shpool->data;
 }
 
 
@@ -100,13 +112,20 @@ ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
 void
 ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c)
 {
+    ngx_http_mkt_count_worker_n(c, 1);
+}
+
+
+void
+ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n)
+{
     ngx_http_mkt_shctx_t      *sh;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    (void) ngx_atomic_fetch_add(&sh->counter[c], 1);
+    (void) ngx_atomic_fetch_add(&sh->counter[c], (ngx_atomic_int_t) n);
 }
 
 
@@ -130,7 +149,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
     ngx_buf_t                 *b;
     ngx_str_t                  format;
     ngx_uint_t                 i, prom;
-    ngx_chain_t                out;
+    ngx_buf_t                 *x;
+    ngx_chain_t                out[3];
     ngx_http_mkt_shctx_t      *sh;
     ngx_http_mkt_main_conf_t  *mcf;
 
@@ -206,15 +226,33 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         }
 
         b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 0);
-        *b->last++ = '}';
-        *b->last++ = '\n';
 
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }
 
+    out[0].buf = b;
+    out[0].next = NULL;
+
+    /* per experiment and variation, and the SRM check */
+    x = ngx_http_mkt_exposures_status(r, prom);
+
+    if (x != NULL) {
+        out[0].next = &out[1];
+        out[1].buf = x;
+        out[1].next = NULL;
+        b = x;
+    }
+
+    if (!prom) {
+        /* closes the object in the last buffer; room was left for it */
+        *b->last++ = '}';
+        *b->last++ = '\n';
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = out[0].buf->last - out[0].buf->pos
+                                      + (x ? x->last - x->pos : 0);
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -225,8 +263,5 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_output_filter(r, &out[0]);
 }

@@ -203,6 +203,42 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 }
 
 
+/*
+ * The touch event of a request that is a touch (ctx->touch), made from
+ * the parse ngx_http_mkt_touch() left in this worker's scratch: call it
+ * in the same run of the handler, before another request can parse.
+ */
+void
+ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+{
+    ngx_uint_t   i;
+    mkt_str_t    s;
+    const char  *channel;
+    mkt_event_t  ev;
+
+    ngx_http_mkt_event_from_request(r, ctx, MKT_EVENT_TOUCH, &ev);
+
+    mkt_event_set_utm(&ev, &ngx_http_mkt_utm);
+
+    ev.referrer.data = ngx_http_mkt_referrer.host;
+    ev.referrer.len = ngx_http_mkt_referrer.host_len;
+
+    channel = mkt_channel_name(ctx->channel);
+    ev.channel.data = channel;
+    ev.channel.len = ngx_strlen(channel);
+
+    /* lt: the touch itself, whatever the cookie keeps */
+    for (i = 0; i < MKT_EVENT_TOUCH_FIELDS; i++) {
+        s = mkt_touch_get(&ngx_http_mkt_req_touch, (mkt_touch_field_e) i);
+        ev.lt[i] = s;
+    }
+
+    if (ngx_http_mkt_event_emit(r, &ev) == NGX_OK) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_touches);
+    }
+}
+
+
 /* A touch cookie that verifies; a bad one is as good as none. */
 static ngx_uint_t
 ngx_http_mkt_touch_found(void *data, const char *val, size_t len)

@@ -1,4 +1,4 @@
-/* The experiment commands of the mkt tool (lint, explain, eval), each an
+/* The commands of the mkt tool (lint, explain, eval, report), each an
  * entry of the command table in mkt.c. */
 #ifndef MKT_CLI_H
 #define MKT_CLI_H
@@ -21,9 +21,23 @@
     "        one {\"value\",\"inExperiment\",\"hashUsed\",\"variationId\"} "    \
     "line out"
 
+#define MKT_CLI_REPORT_USAGE                                                  \
+    "report [EVENTS...|-] [--redis HOST:PORT --stream KEY] [--config FILE]\n"\
+    "        [--format table|json|csv|html] [--goal G] [--from T] [--to T]\n"\
+    "        [--lookback DAYS] [--half-life DAYS] [--sequential [N]]\n"      \
+    "        [-o FILE]\n"                                                     \
+    "        experiment results, funnel and attribution from event files"
+
+#define MKT_CLI_GEN_USAGE                                                     \
+    "gen [--visitors N] [--seed S] [--exp KEY] [--variations K] [--rate P]\n"\
+    "        [--uplift R] [--spread S] [--days D] [--start T]\n"             \
+    "        synthetic events with a known uplift, one JSON line each"
+
 int mkt_cli_lint(int argc, char **argv);
 int mkt_cli_explain(int argc, char **argv);
 int mkt_cli_eval(int argc, char **argv);
+int mkt_cli_report(int argc, char **argv);
+int mkt_cli_gen(int argc, char **argv);
 
 /* Loads a config, printing its warnings and errors to stderr as
  * "warning: ..." and "error: ..." lines.  NULL on error. */

@@ -29,6 +29,8 @@ static const mkt_cli_command_t  commands[] = {
     { "lint", mkt_cli_lint, MKT_CLI_LINT_USAGE },
     { "explain", mkt_cli_explain, MKT_CLI_EXPLAIN_USAGE },
     { "eval", mkt_cli_eval, MKT_CLI_EVAL_USAGE },
+    { "report", mkt_cli_report, MKT_CLI_REPORT_USAGE },
+    { "gen", mkt_cli_gen, MKT_CLI_GEN_USAGE },
     { "version", cmd_version, "version\n        print the version" },
     { "help", cmd_help, "help\n        this text" },
 };
