@@ -246,6 +246,52 @@ $s = status()->{plugins}{boom};
 is($s->{errors} + $s->{skipped}, 8,
    'two workers: every failing call counted once, summed');
 
+# --- events: enriched by campaign_group, dropped by a plugin ----------------
+
+$files{'campaign_group.lua'} =
+    read_file("$FindBin::Bin/../lua/plugins/campaign_group.lua");
+$files{'hide.lua'} = <<'EOF';
+return { event = function(ev)
+    if ev.exp == 'hidden' then return false end
+    ev.props.seen_by = 'hide'
+end }
+EOF
+$files{'events.json'} = encode_json({
+    experiments => [
+        { key => 'shown', variations => ['a', 'b'], weights => [0, 1] },
+        { key => 'hidden', variations => ['a', 'b'], weights => [0, 1] },
+    ],
+    plugins => { campaign_group => { groups => { search => ['baidu'] } } },
+});
+$ngx->stop;
+$ngx = start_nginx(files => \%files, http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/events.json;
+    mkt_events_log %%PREFIX%%/events.jsonl buffer=0;
+    mkt_plugin %%PREFIX%%/campaign_group.lua;
+    mkt_plugin %%PREFIX%%/hide.lua;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        mkt on;
+        location / { return 200 "ok\n"; }
+        location = /status { mkt off; mkt_status; }
+    }
+EOF
+
+$r = request(GET => '/landing?utm_source=baidu&utm_medium=cpc');
+is($r->{status}, 200, 'events: served');
+my @events = map { decode_json($_) }
+             split /\n/, read_file($ngx->prefix . '/events.jsonl') // '';
+my %by = map { ($_->{type} . ($_->{exp} // ''), $_) } @events;
+is_deeply([sort keys %by], [qw(exposureshown touch)],
+          'the exposure of "hidden" was dropped by the plugin');
+is_deeply($by{touch}{props}, { campaign_group => 'search', seen_by => 'hide' },
+          'the touch enriched by both plugins, in order');
+is($by{touch}{utm}{source}, 'baidu', 'the rest of the event as it was');
+is($by{exposureshown}{props}{seen_by}, 'hide', 'the exposure enriched');
+is(status()->{plugins}{hide}{dropped}, 1, 'the drop counted');
+
 # --- nginx -t ----------------------------------------------------------------
 
 my ($rc, $out, $conf) = nginx_test_config(
