@@ -334,15 +334,17 @@ ngx_http_mkt_conversion_base(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
 
 
 /*
- * Records one conversion: NGX_OK, NGX_DECLINED when its (goal, order) was
- * recorded within the dedup window (it is acknowledged all the same), or
- * NGX_ERROR when no sink stored it.
+ * Records one conversion: NGX_OK (also when a plugin's event hook dropped
+ * it), NGX_DECLINED when its (goal, order) was recorded within the dedup
+ * window (it is acknowledged all the same), or NGX_ERROR when no sink
+ * stored it.
  */
 ngx_int_t
 ngx_http_mkt_conversion_record(ngx_http_request_t *r,
     const mkt_event_t *base, const mkt_beacon_event_t *b)
 {
     uint64_t                   key;
+    ngx_int_t                  rc;
     ngx_uint_t                 claimed;
     mkt_event_t                ev;
     ngx_http_mkt_main_conf_t  *mcf;
@@ -366,7 +368,14 @@ ngx_http_mkt_conversion_record(ngx_http_request_t *r,
         claimed = 1;
     }
 
-    if (ngx_http_mkt_event_emit(r, &ev) != NGX_OK) {
+    rc = ngx_http_mkt_event_emit(r, &ev);
+
+    if (rc == NGX_DECLINED) {
+        /* a plugin dropped it on purpose: acknowledged, not recorded */
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
         if (claimed) {
             ngx_http_mkt_dedup_release(mcf->collect, key);
         }

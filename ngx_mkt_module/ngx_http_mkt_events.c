@@ -234,15 +234,19 @@ ngx_http_mkt_event_from_request(ngx_http_request_t *r,
 
 
 /*
- * Gives ev an id, encodes it and hands the line to every sink.  NGX_OK
- * when at least one sink stored it (the event may be acknowledged),
- * NGX_ERROR when none did (counted as dropped) or events are off.
+ * Gives ev an id, lets the plugins' event hooks change or drop it,
+ * encodes it and hands the line to every sink.  NGX_OK when at least one
+ * sink stored it (the event may be acknowledged), NGX_DECLINED when a
+ * plugin dropped it (on purpose: acknowledge it all the same), NGX_ERROR
+ * when no sink stored it (counted as dropped) or events are off.  ev
+ * itself is not changed but for its id.
  */
 ngx_int_t
 ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
 {
     size_t                     len;
     ngx_uint_t                 i, stored;
+    mkt_event_t                out;
     ngx_http_mkt_sink_t       *sink;
     ngx_http_mkt_main_conf_t  *mcf;
     char                       id[MKT_EVENT_ID_LEN];
@@ -259,7 +263,14 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
     ev->id.data = id;
     ev->id.len = MKT_EVENT_ID_LEN;
 
-    len = mkt_event_encode(ev, (char *) ngx_http_mkt_event_line,
+    /* plugins change a copy: callers reuse ev for the next event */
+    out = *ev;
+
+    if (ngx_http_mkt_plugin_event(r, &out) == NGX_DECLINED) {
+        return NGX_DECLINED;
+    }
+
+    len = mkt_event_encode(&out, (char *) ngx_http_mkt_event_line,
                            MKT_EVENT_MAX);
     if (len == 0) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_dropped);

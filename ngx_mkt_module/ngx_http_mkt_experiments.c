@@ -497,6 +497,51 @@ ngx_http_mkt_attr_touch(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
     return ngx_http_mkt_touch_attr(a->r, a->ctx, a->data, v);
 }
 
+/*
+ * One attribute by name, for a plugin's ctx.NAME; with sub, the query
+ * argument (name "query") or request header ("headers") sub, cleaned as
+ * query.NAME and header.NAME are.  NGX_DECLINED when there is none.
+ */
+ngx_int_t
+ngx_http_mkt_attr_by_name(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    u_char *name, size_t len, u_char *sub, size_t sub_len, mkt_val_t *v)
+{
+    ngx_str_t                 raw;
+    mkt_str_t                 arg;
+    ngx_http_mkt_attr_t      *at;
+    ngx_http_mkt_attr_ctx_t   a;
+
+    if (sub != NULL) {
+        arg.data = (char *) sub;
+        arg.len = sub_len;
+
+        if (len == 5 && ngx_strncmp(name, "query", 5) == 0) {
+            return ngx_http_mkt_query_arg(r, &arg, &raw) == NGX_OK
+                   ? ngx_http_mkt_clean(r, &raw, 1,
+                                        NGX_HTTP_MKT_QUERY_VAL_MAX, v)
+                   : NGX_DECLINED;
+        }
+
+        return ngx_http_mkt_header_arg(r, &arg, &raw) == NGX_OK
+               ? ngx_http_mkt_clean(r, &raw, 0, NGX_HTTP_MKT_HEADER_VAL_MAX, v)
+               : NGX_DECLINED;
+    }
+
+    for (at = ngx_http_mkt_attrs; at->name; at++) {
+        if (ngx_strlen(at->name) == len
+            && ngx_strncmp(at->name, name, len) == 0)
+        {
+            a.r = r;
+            a.ctx = ctx;
+            a.data = at->data;
+            return at->get(&a, v);
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 /* Only what the config's conditions and hash attributes refer to. */
 static ngx_int_t
 ngx_http_mkt_build_attrs(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
@@ -694,6 +739,8 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         return;
     }
 
+    ngx_http_mkt_plugin_attributes(r, ctx, &attrs);
+
     mkt_sticky_init(&ngx_http_mkt_sticky);
     had_sticky = ngx_http_mkt_cookie_each_of(r, ctx,
                                              NGX_HTTP_MKT_COOKIE_STICKY,
@@ -734,6 +781,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     mkt_slots_choose(cfg, &attrs,
                      ctx->no_tracking || mkt_holdout_contains(cfg, &attrs),
                      ctx->results, n, ctx->slots);
+    ngx_http_mkt_plugin_choose(r, ctx);
 
     if (mkt_cond_regex_limit_hits() != limit_hits) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);

@@ -135,6 +135,13 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_plugin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mkt_plugin,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -187,7 +194,8 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
         || ngx_http_mkt_redis_init_process(cycle) != NGX_OK
         || ngx_http_mkt_tags_init_process(cycle) != NGX_OK
         || ngx_http_mkt_events_init_process(cycle) != NGX_OK
-        || ngx_http_mkt_collect_init_process(cycle) != NGX_OK)
+        || ngx_http_mkt_collect_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_plugin_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -202,6 +210,7 @@ ngx_http_mkt_exit_process(ngx_cycle_t *cycle)
     /* events first: a sink may still hand a batch to Redis */
     ngx_http_mkt_events_exit_process(cycle);
     ngx_http_mkt_redis_exit_process(cycle);
+    ngx_http_mkt_plugin_exit_process(cycle);
 }
 
 
@@ -225,6 +234,10 @@ ngx_http_mkt_postconfiguration(ngx_conf_t *cf)
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                       "\"mkt_secret\" is not set: mkt cookies are unsigned "
                       "and can be forged");
+    }
+
+    if (ngx_http_mkt_plugin_check(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_http_mkt_status_init_zone(cf, mcf) != NGX_OK
@@ -427,45 +440,42 @@ ngx_http_mkt_secret(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static char *
-ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+/*
+ * Reads the whole file name, of at most max bytes, into cf->pool: NGX_OK
+ * and *out, or NGX_ERROR after an [emerg] (what names the file in it).
+ */
+ngx_int_t
+ngx_http_mkt_conf_read(ngx_conf_t *cf, ngx_str_t *name, size_t max,
+    const char *what, ngx_str_t *out)
 {
-    char             *rv;
     u_char           *buf;
     size_t            len;
     ssize_t           n;
     ngx_fd_t          fd;
-    ngx_str_t        *value, name, key;
+    ngx_int_t         rc;
     ngx_file_info_t   fi;
 
-    value = cf->args->elts;
-    name = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(name->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", name.data);
-        return NGX_CONF_ERROR;
+                           ngx_open_file_n " \"%s\" failed", name->data);
+        return NGX_ERROR;
     }
 
-    rv = NGX_CONF_ERROR;
+    rc = NGX_ERROR;
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%s\" failed", name.data);
+                           ngx_fd_info_n " \"%s\" failed", name->data);
         goto done;
     }
 
     len = (size_t) ngx_file_size(&fi);
 
-    if (len > 4096) {
+    if (len > max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "secret file \"%s\" is larger than 4096 bytes",
-                           name.data);
+                           "%s \"%s\" is larger than %uz bytes", what,
+                           name->data, max);
         goto done;
     }
 
@@ -477,38 +487,64 @@ ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     n = ngx_read_fd(fd, buf, len);
     if (n == -1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%s\" failed", name.data);
+                           ngx_read_fd_n " \"%s\" failed", name->data);
         goto done;
     }
 
+    out->data = buf;
+    out->len = (size_t) n;
+    rc = NGX_OK;
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", name->data);
+    }
+
+    return rc;
+}
+
+
+static char *
+ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char     *buf;
+    size_t      len;
+    ngx_str_t  *value, name, key;
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mkt_conf_read(cf, &name, 4096, "secret file", &key)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     /* a trailing newline from an editor or "echo" is not part of the key */
-    len = (size_t) n;
+    buf = key.data;
+    len = key.len;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'
                        || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
     {
         len--;
     }
 
-    key.data = buf;
     key.len = len;
 
     if (len < 16) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "secret file \"%s\" must hold at least 16 bytes",
                            name.data);
-        goto done;
+        return NGX_CONF_ERROR;
     }
 
-    rv = ngx_http_mkt_set_key(cf, conf, &key);
-
-done:
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
-                      ngx_close_file_n " \"%s\" failed", name.data);
-    }
-
-    return rv;
+    return ngx_http_mkt_set_key(cf, conf, &key);
 }
 
 

@@ -15,6 +15,7 @@
 #include "experiment.h"
 #include "geo.h"
 #include "hmac.h"
+#include "plugin.h"
 #include "tags.h"
 #include "touch.h"
 #include "useragent.h"
@@ -120,6 +121,10 @@ typedef enum {
 
 typedef struct {
     ngx_atomic_t               counter[NGX_HTTP_MKT_NCOUNTERS];
+    /* per mkt_plugin, by position; the name tells a reload's new list */
+    ngx_atomic_t               plugin[MKT_PLUGINS_MAX][MKT_PLUGIN_NCOUNTERS];
+    u_char                     plugin_name[MKT_PLUGINS_MAX]
+                                          [MKT_PLUGIN_NAME_MAX + 1];
 } ngx_http_mkt_shctx_t;
 
 
@@ -154,6 +159,11 @@ typedef struct {
     ngx_http_mkt_exposures_t  *exposures;     /* counts for the SRM check */
     ngx_http_mkt_collect_main_t *collect;     /* mkt_collect, mkt_conversion:
                                                * NULL when neither is used */
+    ngx_array_t               *plugins;       /* mkt_plugin sources */
+    mkt_plugins_t             *plugin_vm;     /* while configuring */
+    ngx_uint_t                 nplugins;
+    u_char                     plugin_names[MKT_PLUGINS_MAX]
+                                           [MKT_PLUGIN_NAME_MAX + 1];
 } ngx_http_mkt_main_conf_t;
 
 
@@ -311,6 +321,8 @@ extern ngx_module_t  ngx_http_mkt_module;
 
 
 ngx_http_mkt_ctx_t *ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create);
+ngx_int_t ngx_http_mkt_conf_read(ngx_conf_t *cf, ngx_str_t *name, size_t max,
+    const char *what, ngx_str_t *out);
 ngx_http_mkt_ctx_t *ngx_http_mkt_decide(ngx_http_request_t *r);
 void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 
@@ -351,6 +363,27 @@ char *ngx_http_mkt_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_mkt_experiments_init_process(ngx_cycle_t *cycle);
 void ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 extern ngx_http_variable_t  ngx_http_mkt_exp_vars[];
+
+ngx_int_t ngx_http_mkt_attr_by_name(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, u_char *name, size_t len, u_char *sub,
+    size_t sub_len, mkt_val_t *v);
+
+char *ngx_http_mkt_plugin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mkt_plugin_check(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+ngx_int_t ngx_http_mkt_plugin_init_process(ngx_cycle_t *cycle);
+void ngx_http_mkt_plugin_exit_process(ngx_cycle_t *cycle);
+void ngx_http_mkt_plugin_attributes(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, mkt_val_t *attrs);
+void ngx_http_mkt_plugin_choose(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx);
+/* the event hooks: NGX_OK keeps ev (maybe changed), NGX_DECLINED drops it */
+ngx_int_t ngx_http_mkt_plugin_event(ngx_http_request_t *r, mkt_event_t *ev);
+void ngx_http_mkt_plugin_status_sync(ngx_http_mkt_shctx_t *sh,
+    ngx_http_mkt_main_conf_t *mcf);
+size_t ngx_http_mkt_plugin_status_size(ngx_http_mkt_main_conf_t *mcf);
+u_char *ngx_http_mkt_plugin_status(u_char *p, ngx_http_mkt_shctx_t *sh,
+    ngx_http_mkt_main_conf_t *mcf, ngx_uint_t prom);
 
 void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_touch_settle(ngx_http_request_t *r,

@@ -37,6 +37,7 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
     }
 
     mcf->status_zone->init = ngx_http_mkt_status_zone_init;
+    mcf->status_zone->data = mcf;     /* for the init; then the counters */
 
     return NGX_OK;
 }
@@ -45,11 +46,18 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
 static ngx_int_t
 ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
+    ngx_http_mkt_main_conf_t  *mcf = shm_zone->data;
+
     /* counters live on across reloads, as Prometheus expects of them */
     shm_zone->data = ngx_http_mkt_shm_calloc(shm_zone, data,
                                              sizeof(ngx_http_mkt_shctx_t));
+    if (shm_zone->data == NULL) {
+        return NGX_ERROR;
+    }
 
-    return shm_zone->data ? NGX_OK : NGX_ERROR;
+    ngx_http_mkt_plugin_status_sync(shm_zone->data, mcf);
+
+    return NGX_OK;
 }
 
 
@@ -173,7 +181,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n");
+    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n")
+           + ngx_http_mkt_plugin_status_size(mcf);
 
     for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
         size += sizeof("# HELP mkt_ \n# TYPE mkt__total counter\n"
@@ -200,6 +209,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
                                   sh->counter[i]);
         }
 
+        b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 1);
+
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4; charset=utf-8");
 
@@ -213,6 +224,8 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
                                   &ngx_http_mkt_counter_names[i],
                                   sh->counter[i]);
         }
+
+        b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 0);
 
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }

@@ -102,6 +102,44 @@ object(mkt_jw_t *w, const char *s, const field_t *f, const mkt_str_t *v,
 }
 
 
+/* sep "key":"value" */
+static void
+member(mkt_jw_t *w, const char *sep, const mkt_str_t *k, size_t kmax,
+    const mkt_str_t *v, size_t vmax)
+{
+    mkt_jw_raw(w, sep, 1);
+    mkt_jw_string(w, k->data, k->len, kmax);
+    mkt_jw_raw(w, ":", 1);
+    mkt_jw_string(w, v->data, v->len, vmax);
+}
+
+
+/* ,"props":{...} of the entries with a key, or nothing */
+static void
+props(mkt_jw_t *w, const mkt_event_prop_t *p, size_t n)
+{
+    size_t       i;
+    const char  *sep;
+
+    sep = NULL;
+    for (i = 0; i < n && i < MKT_EVENT_PROPS_MAX; i++) {
+        if (p[i].key.len == 0) {
+            continue;
+        }
+        if (sep == NULL) {
+            name(w, ",", "props");
+            sep = "{";
+        }
+        member(w, sep, &p[i].key, MKT_EVENT_KEY_MAX, &p[i].value,
+               MKT_EVENT_PROP_MAX);
+        sep = ",";
+    }
+    if (sep) {
+        mkt_jw_raw(w, "}", 1);
+    }
+}
+
+
 static void
 assign(mkt_jw_t *w, const mkt_event_assign_t *a, size_t n)
 {
@@ -117,11 +155,8 @@ assign(mkt_jw_t *w, const mkt_event_assign_t *a, size_t n)
         if (written++ == 0) {
             name(w, ",", "assign");
         }
-        mkt_jw_raw(w, sep, 1);
-        mkt_jw_string(w, a[i].key.data, a[i].key.len, MKT_EVENT_KEY_MAX);
-        mkt_jw_raw(w, ":", 1);
-        mkt_jw_string(w, a[i].variation.data, a[i].variation.len,
-                      MKT_EVENT_KEY_MAX);
+        member(w, sep, &a[i].key, MKT_EVENT_KEY_MAX, &a[i].variation,
+               MKT_EVENT_KEY_MAX);
         sep = ",";
     }
     if (written) {
@@ -183,6 +218,7 @@ mkt_event_encode(const mkt_event_t *ev, char *buf, size_t cap)
     string(&w, "device", &ev->device, MKT_EVENT_KEY_MAX);
     string(&w, "host", &ev->host, MKT_EVENT_HOST_MAX);
     string(&w, "path", &ev->path, MKT_EVENT_PATH_MAX);
+    props(&w, ev->props, ev->nprops);
     mkt_jw_raw(&w, "}", 1);
 
     return w.full ? 0 : w.len;

@@ -31,14 +31,16 @@
 #define MKT_EVENT_HOST_MAX      253  /* host referrer */
 #define MKT_EVENT_PATH_MAX      1024
 #define MKT_EVENT_ASSIGN_MAX    150  /* assign entries written at most */
+#define MKT_EVENT_PROPS_MAX     16   /* props entries (plugins add them) */
+#define MKT_EVENT_PROP_MAX      256  /* a props value; keys: KEY_MAX */
 
 /*
  * Bytes an encoded event takes at most: every field at its bound in the
- * longest escapes and MKT_EVENT_ASSIGN_MAX assignments take 48,505
- * (tests/unit/test_event.c checks it).  A buffer of this size always
- * holds an event; typical ones take 300 to 800 bytes.
+ * longest escapes, MKT_EVENT_ASSIGN_MAX assignments and MKT_EVENT_PROPS_MAX
+ * props take 58,851 (tests/unit/test_event.c checks it).  A buffer of
+ * this size always holds an event; typical ones take 300 to 800 bytes.
  */
-#define MKT_EVENT_MAX           49152
+#define MKT_EVENT_MAX           59392
 
 typedef enum {
     MKT_EVENT_EXPOSURE = 0,
@@ -54,6 +56,12 @@ typedef struct {
     mkt_str_t  key;             /* experiment key */
     mkt_str_t  variation;       /* variation name */
 } mkt_event_assign_t;
+
+/* A field a plugin's event hook added, "props":{"key":"value",...}. */
+typedef struct {
+    mkt_str_t  key;
+    mkt_str_t  value;
+} mkt_event_prop_t;
 
 /*
  * An event: every string is (data, len), any bytes, borrowed; len 0 is
@@ -100,6 +108,10 @@ typedef struct {
     mkt_str_t                  device;      /* mobile tablet desktop bot */
     mkt_str_t                  host;
     mkt_str_t                  path;
+
+    mkt_event_prop_t           props[MKT_EVENT_PROPS_MAX];
+    size_t                     nprops;      /* (entries with an empty key
+                                             * are skipped) */
 } mkt_event_t;
 
 /* Every field absent; type and ts set. */
@@ -114,7 +126,7 @@ const char *mkt_event_type_name(mkt_event_type_e type);
  * in cap (nothing usable written), the type is bad or the id is missing.
  * Members in this order: id ts type vid uid exp var goal value currency
  * order assign ft lt utm click_name click_id referrer channel geo device
- * host path.  Valid JSON (RFC 8259, UTF-8) whatever bytes the fields
+ * host path props.  Valid JSON (RFC 8259, UTF-8) whatever bytes the fields
  * hold (json_write.h says how they are escaped and cut).
  */
 size_t mkt_event_encode(const mkt_event_t *ev, char *buf, size_t cap);

@@ -406,6 +406,35 @@ scenario plain_204 --post "$beacon_body" --status 204 \
         }
 NGINX
 
+# 14, 15. a plugin's cost (M6): mkt_returning with an experiments file of
+# one slot with a rule on attribute "tier", which
+# tests/bench/trivial_plugin.lua adds with a trivial attributes hook (hooks
+# run only when there are experiments or slots to decide).
+# mkt_plugin_base is the same without the plugin: the rule is evaluated
+# the same way, no one has the attribute.
+cat > "$prefix/plugin.json" <<'JSON'
+{"slots": [{"key": "hero", "variants": ["plain", "gold"],
+  "rules": [{"if": {"tier": "gold"}, "variant": "gold"}],
+  "default": "plain"}]}
+JSON
+plugin_location='
+        location / {
+            mkt on;
+            add_header X-Vid $mkt_vid;
+            add_header X-Slot $mkt_slot_hero;
+        }'
+instance plugin_base <<NGINX
+    mkt_config $prefix/plugin.json;
+NGINX
+scenario mkt_plugin_base --instance plugin_base --returning \
+    --expect '^X-Slot: plain' --reject '^Set-Cookie' <<< "$plugin_location"
+instance plugin <<NGINX
+    mkt_config $prefix/plugin.json;
+    mkt_plugin $here/trivial_plugin.lua;
+NGINX
+scenario mkt_plugin --instance plugin --returning \
+    --expect '^X-Slot: gold' --reject '^Set-Cookie' <<< "$plugin_location"
+
 [ ${#names[@]} -gt 1 ] || die "BENCH_ONLY=\"$only\" selects no scenario"
 
 

@@ -172,6 +172,44 @@ test_exposure_carries_experiment_and_variation(void **state)
 }
 
 
+/* Fields a plugin added: last, in their order, empty keys skipped, values
+ * cut at their bound. */
+static void
+test_props_come_last_as_an_object(void **state)
+{
+    char         val[MKT_EVENT_PROP_MAX + 10];
+    mkt_event_t  ev;
+
+    init(&ev, MKT_EVENT_CONVERSION);
+    ev.goal = str("signup");
+    ev.path = str("/done");
+    ev.props[0].key = str("campaign_group");
+    ev.props[0].value = str("brand");
+    ev.props[1].key = str("");               /* skipped */
+    ev.props[1].value = str("x");
+    ev.props[2].key = str("q\"uote");
+    ev.props[2].value = str("");
+    ev.nprops = 3;
+
+    assert_json(&ev, HEAD "\"type\":\"conversion\",\"goal\":\"signup\","
+        "\"path\":\"/done\",\"props\":{\"campaign_group\":\"brand\","
+        "\"q\\\"uote\":\"\"}}");
+
+    memset(val, 'v', sizeof(val));
+    ev.props[0].value = bytes(val, sizeof(val));
+    ev.nprops = 1;
+    assert_true(mkt_event_encode(&ev, out, sizeof(out)) > 0);
+    assert_non_null(strstr(out, "\"campaign_group\":\""));
+    assert_int_equal(strchr(strstr(out, "\"campaign_group\":\"") + 18, '"')
+                     - (strstr(out, "\"campaign_group\":\"") + 18),
+                     MKT_EVENT_PROP_MAX);
+
+    ev.nprops = 0;
+    assert_json(&ev, HEAD "\"type\":\"conversion\",\"goal\":\"signup\","
+        "\"path\":\"/done\"}");
+}
+
+
 static void
 test_touch_carries_campaign_click_and_referrer(void **state)
 {
@@ -448,10 +486,14 @@ test_the_longest_event_fits_mkt_event_max(void **state)
     }
     ev.assign = a;
     ev.nassign = MKT_EVENT_ASSIGN_MAX + 10;
+    for (i = 0; i < MKT_EVENT_PROPS_MAX; i++) {
+        ev.props[i].key = ev.props[i].value = q;
+    }
+    ev.nprops = MKT_EVENT_PROPS_MAX;
 
     n = mkt_event_encode(&ev, out, sizeof(out));
     print_message("longest event: %zu bytes\n", n);
-    assert_int_equal(n, 48505);
+    assert_int_equal(n, 58851);
     assert_true(n <= MKT_EVENT_MAX && MKT_EVENT_MAX - n < 1024);
 
     free(quotes);
@@ -573,6 +615,7 @@ main(void)
         cmocka_unit_test(test_minimal_event_is_id_ts_and_type),
         cmocka_unit_test(test_conversion_as_in_the_design),
         cmocka_unit_test(test_exposure_carries_experiment_and_variation),
+        cmocka_unit_test(test_props_come_last_as_an_object),
         cmocka_unit_test(test_touch_carries_campaign_click_and_referrer),
         cmocka_unit_test(test_touch_and_geo_setters_point_at_their_fields),
         cmocka_unit_test(test_values_are_finite_numbers_with_a_fraction),
