@@ -84,7 +84,19 @@
     X(events_touches, "Touch events recorded")                              \
     X(events_conversions, "Conversion events recorded")                     \
     X(events_log_written, "Events written to mkt_events_log")               \
-    X(events_log_errors, "Events lost to failed writes of mkt_events_log")
+    X(events_log_errors, "Events lost to failed writes of mkt_events_log") \
+    X(events_redis_written, "Events added to the mkt_events_redis stream "  \
+      "(replays not included)")                                             \
+    X(events_redis_errors, "XADDs of events that failed: error reply, "     \
+      "lost connection, timeout, or not sent (circuit open)")               \
+    X(events_redis_dropped, "Events the Redis sink lost: failed or over "   \
+      "its queue without mkt_events_spool, or the spool not writable")      \
+    X(events_spooled, "Events written to the mkt_events_spool files")      \
+    X(events_replayed, "Spooled events added to the stream by a replay")   \
+    X(events_replay_duplicates, "Spooled events found in the stream "       \
+      "already (their reply was lost): not added again")                    \
+    X(events_spool_files_claimed, "Spool files of an exited worker or "     \
+      "earlier nginx taken over for replay")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -94,8 +106,18 @@ typedef enum {
 } ngx_http_mkt_counter_e;
 
 
+/* per-worker gauges: a slot per live worker, claimed by its pid */
+#define NGX_HTTP_MKT_GAUGE_SLOTS   128
+
+typedef struct {
+    ngx_atomic_t               pid;           /* 0: free */
+    ngx_atomic_t               redis_queue;   /* events in memory */
+    ngx_atomic_t               spool_oldest;  /* unix ms, 0: none */
+} ngx_http_mkt_gauges_t;
+
 typedef struct {
     ngx_atomic_t               counter[NGX_HTTP_MKT_NCOUNTERS];
+    ngx_http_mkt_gauges_t      worker[NGX_HTTP_MKT_GAUGE_SLOTS];
 } ngx_http_mkt_shctx_t;
 
 
@@ -124,6 +146,8 @@ typedef struct {
     ngx_shm_zone_t            *tags_zone;     /* mkt_tags_cache, or NULL */
     ngx_http_mkt_geo_conf_t   *geo;           /* mkt_geoip2, or NULL */
     ngx_array_t               *sinks;         /* of ngx_http_mkt_sink_t */
+    void                      *events_redis;  /* mkt_events_redis, or NULL */
+    ngx_path_t                *events_spool;  /* mkt_events_spool, or NULL */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -336,6 +360,14 @@ void ngx_http_mkt_event_from_request(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, mkt_event_type_e type, mkt_event_t *ev);
 ngx_int_t ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev);
 
+char *ngx_http_mkt_events_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mkt_events_spool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mkt_events_redis_check(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+ngx_int_t ngx_http_mkt_events_redis_init_process(ngx_cycle_t *cycle);
+
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
 
@@ -347,6 +379,8 @@ void ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
 void ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c);
 void ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n);
 char *ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_http_mkt_gauges_t *ngx_http_mkt_gauges_claim(ngx_cycle_t *cycle);
+void ngx_http_mkt_gauges_release(ngx_http_mkt_gauges_t *g);
 
 
 #endif /* _NGX_HTTP_MKT_MODULE_H_INCLUDED_ */

@@ -1,0 +1,170 @@
+# The Redis stream sink (mkt_events_redis) and its spool (mkt_events_spool),
+# against a real redis-server: the stream holds what the log sink holds;
+# maxlen; events Redis refuses or misses (error replies, redis-server
+# killed under load, nginx restarted during the outage) are spooled and
+# replayed so that every event ends up in the stream exactly once.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use Mkt::Test;
+
+my $EXP = encode_json({
+    experiments => [
+        { key => 'hero', variations => ['control', 'new-hero'],
+          weights => [0.5, 0.5] },
+    ],
+});
+
+my $KEY = 'mkt:events';
+
+# nginx with the log sink as the reference, the Redis sink and its spool
+sub start {
+    my ($redis, %o) = @_;
+    my $params = $o{params} // 'batch=16 flush=50ms';
+    my $spool = $o{spool} // 1;
+    return start_nginx(
+        redis => $redis,
+        files => { 'exp.json' => $EXP },
+        ($o{prefix_allow} ? () : ()),
+        allow => [qr/mkt redis|mkt events redis|mkt spool/],
+        http  => <<"EOF");
+    mkt_config %%PREFIX%%/exp.json;
+    mkt_redis 127.0.0.1:%%REDIS_PORT%% timeout=100ms backoff=200ms;
+    mkt_events_log %%PREFIX%%/events.jsonl buffer=0;
+    mkt_events_redis stream=$KEY $params;
+    @{[ $spool ? 'mkt_events_spool %%PREFIX%%/spool;' : '' ]}
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        mkt on;
+
+        location / {
+            return 204;
+        }
+
+        location = /status {
+            mkt off;
+            mkt_status;
+        }
+    }
+EOF
+}
+
+# the log sink's lines: [id, line]
+sub log_events {
+    my ($ngx) = @_;
+    my $text = read_file($ngx->prefix . '/events.jsonl') // '';
+    return map { [decode_json($_)->{id}, $_] } split /\n/, $text;
+}
+
+# the stream's events: [stream id, id, line]
+sub stream_events {
+    my ($redis) = @_;
+    my $r = $redis->cmd(XRANGE => $KEY, '-', '+');
+    return () unless ref $r eq 'ARRAY';
+    return map { [$_->[0], decode_json($_->[1][1])->{id}, $_->[1][1]] } @$r;
+}
+
+sub status {
+    my ($ngx) = @_;
+    return decode_json($ngx->get('/status')->{body});
+}
+
+# n new visitors, each exposed to hero: one event each
+sub visits {
+    my ($ngx, $n) = @_;
+    my $bad = 0;
+    for (1 .. $n) {
+        my $res = $ngx->get('/lp', jar => new_jar());
+        $bad++ unless $res->{status} == 204;
+    }
+    return $bad;
+}
+
+sub spool_files {
+    my ($ngx) = @_;
+    opendir my $d, $ngx->prefix . '/spool' or return ();
+    return sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
+}
+
+# --- the stream holds what the log holds ----------------------------------
+
+my $redis = start_redis();
+my $ngx = start($redis);
+
+is(visits($ngx, 40), 0, '40 new visitors served');
+ok(wait_for(sub { ($redis->cmd(XLEN => $KEY) // 0) == 40 }, 10),
+   'all 40 events in the stream');
+
+my @log = log_events($ngx);
+my @stream = stream_events($redis);
+is(scalar @log, 40, '40 events in the log');
+is_deeply([map { $_->[1] } @stream], [map { $_->[0] } @log],
+          'the same ids in the same order');
+is_deeply([map { $_->[2] } @stream], [map { $_->[1] } @log],
+          'field e: the same JSON, byte for byte');
+is_deeply([map { scalar @{ $_ } } @{ $redis->cmd(XRANGE => $KEY, '-', '+',
+                                                 'COUNT', 1) }],
+          [2], 'an entry is [id, [e, EVENT]]');
+is_deeply($redis->cmd(XRANGE => $KEY, '-', '+', 'COUNT', 1)->[0][1][0], 'e',
+          'the one field is e');
+
+my $st = status($ngx);
+is($st->{events_redis_written}, 40, 'events_redis_written');
+is($st->{events_redis_errors}, 0, 'no errors');
+is($st->{events_spooled}, 0, 'nothing spooled');
+is($st->{events_redis_dropped}, 0, 'nothing dropped');
+is($st->{events_redis_queue}, 0, 'queue gauge: empty');
+is($st->{events_spool_oldest_age_ms}, 0, 'no spooled event');
+is_deeply([spool_files($ngx)], [], 'no spool file');
+
+my $prom = $ngx->get('/status?format=prometheus')->{body};
+like($prom, qr/^# TYPE mkt_events_redis_queue gauge\nmkt_events_redis_queue 0$/m,
+     'prometheus: the queue gauge');
+like($prom, qr/^mkt_events_spool_oldest_age_seconds 0\.000$/m,
+     'prometheus: the spool age gauge');
+like($prom, qr/^mkt_events_redis_written_total 40$/m,
+     'prometheus: events_redis_written');
+
+# --- a key of the wrong type: XADD refused, spooled, replayed -------------
+
+$redis->cmd(SET => $KEY . ':tmp', 'x');
+$redis->cmd(RENAME => $KEY, "$KEY:saved");
+$redis->cmd(SET => $KEY, 'not a stream');
+
+is(visits($ngx, 10), 0, '10 more visitors while XADD fails');
+ok(wait_for(sub { status($ngx)->{events_spooled} == 10 }, 10),
+   'the 10 refused events spooled');
+$st = status($ngx);
+is($st->{events_redis_errors}, 10, 'events_redis_errors: 10');
+is($st->{events_redis_written}, 40, 'nothing more written');
+is(scalar(() = spool_files($ngx)), 1, 'one spool file');
+ok($st->{events_spool_oldest_age_ms} > 0, 'the oldest spooled event has an age');
+
+$redis->cmd(DEL => $KEY);
+$redis->cmd(RENAME => "$KEY:saved", $KEY);
+ok(wait_for(sub { status($ngx)->{events_replayed} == 10 }, 10),
+   'replayed once the key is a stream again');
+ok(wait_for(sub { !spool_files($ngx) }, 5), 'the spool file is removed');
+
+@log = log_events($ngx);
+@stream = stream_events($redis);
+is(scalar @stream, 50, '50 entries');
+is_deeply([sort map { $_->[1] } @stream], [sort map { $_->[0] } @log],
+          'every logged event exactly once');
+is_deeply([map { $_->[2] } @stream[40 .. 49]], [map { $_->[1] } @log[40 .. 49]],
+          'replayed in order, the same JSON');
+$st = status($ngx);
+is($st->{events_replay_duplicates}, 0, 'no duplicates to skip');
+is($st->{events_spool_oldest_age_ms}, 0, 'spool empty: age 0');
+
+is(visits($ngx, 5), 0, 'and afterwards');
+ok(wait_for(sub { $redis->cmd(XLEN => $KEY) == 55 }, 10),
+   'straight to the stream again');
+is(status($ngx)->{events_spooled}, 10, 'not spooled');
+
+$ngx->stop;
+$redis->cmd(DEL => $KEY);
+
+finish();
