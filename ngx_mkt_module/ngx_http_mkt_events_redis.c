@@ -100,6 +100,7 @@ static void ngx_http_mkt_rsink_tick(ngx_event_t *ev);
 static void ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_run(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_probe(ngx_http_mkt_rsink_t *s);
+static void ngx_http_mkt_rsink_unavailable(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op);
 static void ngx_http_mkt_rsink_reply(void *data, redisReply *reply);
@@ -600,6 +601,7 @@ ngx_http_mkt_rsink_probe(ngx_http_mkt_rsink_t *s)
 
     rc = ngx_http_mkt_redis_connection();
     if (rc == NULL) {
+        ngx_http_mkt_rsink_unavailable(s);
         return;
     }
 
@@ -621,6 +623,20 @@ ngx_http_mkt_rsink_probe(ngx_http_mkt_rsink_t *s)
 
     if (ngx_http_mkt_rsink_send(s, rc, 0, 6, argv, argvlen) == NGX_OK) {
         s->op = NGX_HTTP_MKT_OP_PROBE;
+    }
+}
+
+
+/* Redis cannot be asked for the stream's last id: what waits for it in
+ * the queue goes to the spool, and so does what follows. */
+static void
+ngx_http_mkt_rsink_unavailable(ngx_http_mkt_rsink_t *s)
+{
+    if (s->spool && s->nqueued) {
+        ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_redis_errors,
+                                    s->nqueued);
+        ngx_http_mkt_rsink_spool_waiting(s);
+        s->spooling = 1;
     }
 }
 
@@ -738,6 +754,7 @@ ngx_http_mkt_rsink_reply(void *data, redisReply *reply)
         s->op = NGX_HTTP_MKT_OP_NONE;
 
         if (reply == NULL) {
+            ngx_http_mkt_rsink_unavailable(s);
             return;
         }
 

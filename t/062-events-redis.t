@@ -165,6 +165,95 @@ ok(wait_for(sub { $redis->cmd(XLEN => $KEY) == 55 }, 10),
 is(status($ngx)->{events_spooled}, 10, 'not spooled');
 
 $ngx->stop;
-$redis->cmd(DEL => $KEY);
+
+# --- maxlen ----------------------------------------------------------------
+
+# one entry per stream node: "MAXLEN ~" trims to exactly maxlen
+my $small = start_redis(args => [qw(--stream-node-max-entries 1)]);
+my $ngx_small = start($small, params => 'maxlen=10 batch=4 flush=20ms',
+                      spool => 0);
+is(visits($ngx_small, 30), 0, '30 events with maxlen=10');
+ok(wait_for(sub { status($ngx_small)->{events_redis_written} == 30 }, 10),
+   'all 30 added');
+is($small->cmd(XLEN => $KEY), 10, 'the stream is trimmed to 10');
+is_deeply([map { $_->[2] } stream_events($small)],
+          [map { $_->[1] } (log_events($ngx_small))[20 .. 29]],
+          'the last 10 events are kept');
+$ngx_small->stop;
+
+# --- redis-server killed under load, restarted with what it acknowledged ---
+
+my $aof = start_redis(args => [qw(--appendonly yes --appendfsync always)]);
+$ngx = start($aof, params => 'batch=64 flush=100ms');
+
+my $N = 5000;
+my $bad = 0;
+for my $i (1 .. $N) {
+    $bad++ unless $ngx->get('/lp', jar => new_jar())->{status} == 204;
+    $aof->kill if $i == 1500;
+    $aof->start if $i == 3500;
+}
+is($bad, 0, "$N requests served through the outage");
+
+sub settled {
+    my ($ngx, $redis, $n) = @_;
+    return wait_for(sub {
+        my $st = status($ngx);
+        return !spool_files($ngx) && $st->{events_redis_queue} == 0
+            && ($redis->cmd(XLEN => $KEY) // 0) >= $n;
+    }, 30);
+}
+
+ok(settled($ngx, $aof, $N), 'the spool replayed, the queue empty');
+
+sub exactly_once {
+    my ($ngx, $redis, $n, $what) = @_;
+    my @ids = map { $_->[0] } log_events($ngx);
+    my @in = map { $_->[1] } stream_events($redis);
+    my %seen;
+    my @dup = grep { $seen{$_}++ } @in;
+    is(scalar @ids, $n, "$what: $n events logged");
+    is(scalar @in, $n, "$what: $n entries in the stream");
+    is_deeply(\@dup, [], "$what: no event twice");
+    is_deeply([sort @in], [sort @ids], "$what: every logged event");
+}
+
+exactly_once($ngx, $aof, $N, 'killed under load');
+
+$st = status($ngx);
+ok($st->{events_spooled} > 0, 'events were spooled during the outage')
+    or diag(explain($st));
+ok($st->{events_redis_errors} > 0, 'XADDs failed');
+is($st->{events_redis_written} + $st->{events_spooled}, $N,
+   'every event was written, or spooled (failed, or while spooling)');
+is($st->{events_replayed} + $st->{events_replay_duplicates},
+   $st->{events_spooled}, 'every spooled event replayed or found');
+is($st->{events_redis_dropped}, 0, 'none dropped');
+is($st->{events_dropped}, 0, 'none lost by the pipeline');
+
+# --- nginx restarted during an outage: replayed at the next start ---------
+
+$aof->kill;
+is(visits($ngx, 200), 0, '200 events while redis is down');
+$ngx->stop;
+my @left = spool_files($ngx);
+is(scalar @left, 1, 'one spool file left at exit');
+
+$ngx->restart;
+is(visits($ngx, 100), 0, '100 more after the restart, still down');
+$aof->start;
+ok(settled($ngx, $aof, $N + 300), 'replayed after the restart');
+exactly_once($ngx, $aof, $N + 300, 'nginx restarted');
+
+$st = status($ngx);
+is($st->{events_spool_files_claimed}, 1, 'the old spool file was claimed');
+is($st->{events_redis_written} + $st->{events_spooled}, 100,
+   'the 100 new events written or spooled')
+    or diag(explain($st));
+is($st->{events_replayed} + $st->{events_replay_duplicates},
+   200 + $st->{events_spooled}, 'the 200 of the old file replayed too');
+is($st->{events_redis_dropped}, 0, 'none dropped');
+like($ngx->error_log, qr/mkt spool: claimed "[^"]*\Q$left[0]\E"/,
+     'the claim is logged');
 
 finish();
