@@ -16,108 +16,24 @@
 #include "event_id.h"
 
 
-#define NGX_HTTP_MKT_RSINK_BATCH_MAX   1024
-#define NGX_HTTP_MKT_RSINK_CHECK_COUNT 200     /* entries per XRANGE page */
-#define NGX_HTTP_MKT_RSINK_CHECK_COUNT_S  "200"
-#define NGX_HTTP_MKT_RSINK_CHECK_PAGES 100     /* pages per check */
-#define NGX_HTTP_MKT_RSINK_RETRY       1000    /* ms after a failed replay */
-#define NGX_HTTP_MKT_RSINK_LOG_EVERY   10      /* seconds between messages */
-
-#define NGX_HTTP_MKT_OP_NONE      0
-#define NGX_HTTP_MKT_OP_PROBE     1            /* XREVRANGE: the last id */
-#define NGX_HTTP_MKT_OP_BATCH     2            /* XADDs from the queue */
-#define NGX_HTTP_MKT_OP_CHECK     3            /* XRANGE before a replay */
-#define NGX_HTTP_MKT_OP_REPLAY    4            /* XADDs from a spool file */
-
-#define NGX_HTTP_MKT_EV_PENDING   0
-#define NGX_HTTP_MKT_EV_OK        1
-#define NGX_HTTP_MKT_EV_FAILED    2            /* certainly not added */
-#define NGX_HTTP_MKT_EV_LOST      3            /* sent, reply lost: maybe */
-#define NGX_HTTP_MKT_EV_FOUND     4            /* in the stream already */
-
-
-typedef struct {
-    ngx_str_t                  key;
-    ngx_str_t                  maxlen;        /* digits, or empty */
-    ngx_uint_t                 batch;
-    ngx_msec_t                 flush;
-    size_t                     queue;         /* bytes */
-} ngx_http_mkt_rsink_conf_t;
-
-
-typedef struct {
-    ngx_uint_t                 index;
-    ngx_uint_t                 gen;
-} ngx_http_mkt_rsink_slot_t;
-
-
-typedef struct {
-    ngx_http_mkt_rsink_conf_t *conf;          /* NULL: not in this worker */
-    ngx_http_mkt_spool_t      *spool;         /* NULL: no mkt_events_spool */
-    ngx_http_mkt_gauges_t     *gauges;
-    ngx_event_t                tick;
-
-    /* the queue: [buf, sent) in flight, [sent, last) waiting */
-    u_char                    *buf;
-    u_char                    *sent;
-    u_char                    *last;
-    u_char                    *end;
-    ngx_uint_t                 nqueued;
-    ngx_uint_t                 nflight;
-
-    ngx_uint_t                 op;
-    ngx_uint_t                 gen;           /* of the operation */
-    ngx_uint_t                 outstanding;   /* replies awaited */
-    ngx_uint_t                 n;             /* events of the batch */
-    u_char                   **line;          /* each without its "\n" */
-    size_t                    *len;
-    off_t                     *off;           /* in the file, replays */
-    u_char                    *result;
-    ngx_http_mkt_rsink_slot_t *slot;
-
-    mkt_stream_id_t            last_id;       /* in the stream: a lower
-                                               * bound of what we add */
-    ngx_msec_t                 retry;         /* replays wait till then */
-    int64_t                    replay_ms;     /* next event to replay */
-    unsigned                   known:1;       /* last_id is */
-    unsigned                   spooling:1;    /* new events to the spool */
-    unsigned                   replay_turn:1;
-
-    /* the replay batch */
-    ngx_http_mkt_spool_file_t *file;
-    u_char                    *chunk;
-    off_t                      past;          /* file offset past it */
-    mkt_stream_id_t            cursor;        /* check: read up to */
-    ngx_uint_t                 pages;
-    ngx_uint_t                 found;
-} ngx_http_mkt_rsink_t;
-
-
 static ngx_int_t ngx_http_mkt_rsink_write(void *data, u_char *line,
     size_t len);
 static void ngx_http_mkt_rsink_exit(void *data);
 static void ngx_http_mkt_rsink_tick(ngx_event_t *ev);
-static void ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_run(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_probe(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_unavailable(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s);
-static void ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op);
 static void ngx_http_mkt_rsink_reply(void *data, redisReply *reply);
 static void ngx_http_mkt_rsink_done(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_batch_done(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_spool_batch(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_spool_waiting(ngx_http_mkt_rsink_t *s);
-static void ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s);
-static void ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s);
-static void ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s,
-    redisReply *reply);
-static void ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_gauges(ngx_http_mkt_rsink_t *s);
 
 
 /* per worker */
-static ngx_http_mkt_rsink_t  ngx_http_mkt_rsink;
+ngx_http_mkt_rsink_t        ngx_http_mkt_rsink;
 static ngx_http_mkt_spool_t  ngx_http_mkt_rsink_spool;
 
 
@@ -519,7 +435,7 @@ ngx_http_mkt_rsink_tick(ngx_event_t *ev)
 
 
 /* Runs the tick in this event-loop iteration, after the current event. */
-static void
+void
 ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s)
 {
     if (s->tick.posted) {
@@ -569,7 +485,7 @@ ngx_http_mkt_rsink_run(ngx_http_mkt_rsink_t *s)
 
 /* A command of the operation: its reply comes to ngx_http_mkt_rsink_reply
  * with slot i. */
-static ngx_int_t
+ngx_int_t
 ngx_http_mkt_rsink_send(ngx_http_mkt_rsink_t *s, ngx_http_mkt_redis_conn_t *rc,
     ngx_uint_t i, int argc, const char **argv, size_t *argvlen)
 {
@@ -671,7 +587,7 @@ ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s)
  * on one connection, so that replies come in order.  With Redis skipped
  * (circuit open) or a send failing, those events are FAILED at once.
  */
-static void
+void
 ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op)
 {
     int                         argc;
@@ -951,329 +867,6 @@ ngx_http_mkt_rsink_spool_waiting(ngx_http_mkt_rsink_t *s)
 
     s->last = s->sent;
     s->nqueued = 0;
-}
-
-
-/* --- replays ------------------------------------------------------------ */
-
-/*
- * The next batch of the first spool file: read in one bounded chunk, up
- * to "batch" events and never across a mark.  The header is rewritten
- * first: should this worker die, whoever claims the file knows that the
- * batch may be in the stream.
- */
-static void
-ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
-{
-    off_t                       base;
-    u_char                     *p, *q, *last;
-    ssize_t                     n;
-    int64_t                     ms;
-    unsigned                    cnt;
-    ngx_uint_t                  k;
-    mkt_stream_id_t             after;
-    ngx_http_mkt_spool_t       *sp = s->spool;
-    ngx_http_mkt_spool_file_t  *f;
-
-    if (ngx_queue_empty(&sp->files)) {
-        /* spooling, nothing written yet */
-        (void) ngx_http_mkt_spool_flush(sp);
-
-        if (ngx_queue_empty(&sp->files)) {
-            s->spooling = 0;
-            return;
-        }
-    }
-
-    f = ngx_queue_data(ngx_queue_head(&sp->files), ngx_http_mkt_spool_file_t,
-                       queue);
-
-    if (f->pos >= f->size && f->own && (sp->wevents || sp->wmarks)) {
-        (void) ngx_http_mkt_spool_flush(sp);
-    }
-
-    if (f->pos >= f->size) {
-        if (f->own) {
-            s->spooling = 0;
-        }
-
-        ngx_http_mkt_spool_remove(sp, f);
-        s->replay_ms = 0;
-        ngx_http_mkt_rsink_kick(s);
-        return;
-    }
-
-    n = ngx_http_mkt_spool_read(f, s->chunk, NGX_HTTP_MKT_SPOOL_CHUNK);
-
-    if (n <= 0) {
-        ngx_http_mkt_events_redis_log(NGX_LOG_ALERT, ngx_errno,
-                                      "read of spool \"%s\" failed",
-                                      f->path);
-        s->retry = ngx_current_msec + NGX_HTTP_MKT_RSINK_RETRY;
-        return;
-    }
-
-    base = f->pos;
-    p = s->chunk;
-    last = s->chunk + n;
-    k = 0;
-
-    while (p < last && k < s->conf->batch) {
-        q = ngx_strlchr(p, last, '\n');
-
-        if (q == NULL) {
-            if (p == s->chunk
-                || (base + n == f->size && !f->own))
-            {
-                /* longer than any event, or cut by a crash: skipped */
-                ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                              "mkt spool \"%s\": bad line at offset %O "
-                              "skipped", f->path, base + (p - s->chunk));
-                p = last;
-            }
-            break;
-        }
-
-        if (*p == '~') {
-            if (k) {
-                break;
-            }
-
-            if (mkt_spool_mark_parse((char *) p, q - p, &after, &cnt) == 0) {
-                f->check_after = after;
-                f->check_n = cnt;
-            }
-
-            p = q + 1;
-            f->pos = base + (p - s->chunk);
-            continue;
-        }
-
-        if (mkt_spool_event_id((char *) p, q - p) == NULL) {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "mkt spool \"%s\": not an event at offset %O, "
-                          "skipped", f->path, base + (p - s->chunk));
-            p = q + 1;
-            continue;
-        }
-
-        s->line[k] = p;
-        s->len[k] = q - p;
-        s->off[k] = base + (p - s->chunk);
-        s->result[k] = NGX_HTTP_MKT_EV_PENDING;
-        k++;
-        p = q + 1;
-    }
-
-    s->past = base + (p - s->chunk);
-
-    if (k == 0) {
-        /* marks and bad lines only */
-        f->pos = s->past;
-        ngx_http_mkt_rsink_kick(s);
-        return;
-    }
-
-    ms = 0;
-    (void) mkt_event_id_time(mkt_spool_event_id((char *) s->line[0],
-                                                s->len[0]),
-                             MKT_EVENT_ID_LEN, &ms);
-    s->replay_ms = ms;
-
-    f->header.done = f->pos;
-    f->header.after = f->check_n ? f->check_after : s->last_id;
-    f->header.n = k;
-
-    if (ngx_http_mkt_spool_save(f) != NGX_OK) {
-        ngx_http_mkt_events_redis_log(NGX_LOG_ALERT, ngx_errno,
-                                      "write of spool \"%s\" failed",
-                                      f->path);
-        s->retry = ngx_current_msec + NGX_HTTP_MKT_RSINK_RETRY;
-        return;
-    }
-
-    s->file = f;
-    s->n = k;
-    s->found = 0;
-
-    if (f->check_n) {
-        s->cursor = f->check_after;
-        s->pages = 0;
-        ngx_http_mkt_rsink_check(s);
-        return;
-    }
-
-    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY);
-}
-
-
-/* XRANGE KEY (CURSOR + COUNT n: a page of what was added after the last
- * entry known before the replies were lost. */
-static void
-ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s)
-{
-    u_char                      from[1 + MKT_STREAM_ID_MAX];
-    size_t                      argvlen[6];
-    const char                 *argv[6];
-    ngx_http_mkt_redis_conn_t  *rc;
-
-    rc = ngx_http_mkt_redis_connection();
-    if (rc == NULL) {
-        s->op = NGX_HTTP_MKT_OP_NONE;
-        return;
-    }
-
-    from[0] = '(';
-
-    argv[0] = "XRANGE";
-    argvlen[0] = sizeof("XRANGE") - 1;
-    argv[1] = (const char *) s->conf->key.data;
-    argvlen[1] = s->conf->key.len;
-    argv[2] = (const char *) from;
-    argvlen[2] = 1 + mkt_stream_id_format((char *) from + 1, &s->cursor);
-    argv[3] = "+";
-    argvlen[3] = 1;
-    argv[4] = "COUNT";
-    argvlen[4] = 5;
-    argv[5] = NGX_HTTP_MKT_RSINK_CHECK_COUNT_S;
-    argvlen[5] = sizeof(NGX_HTTP_MKT_RSINK_CHECK_COUNT_S) - 1;
-
-    s->gen++;
-    s->outstanding = 0;
-    s->op = NGX_HTTP_MKT_OP_NONE;
-
-    if (ngx_http_mkt_rsink_send(s, rc, 0, 6, argv, argvlen) == NGX_OK) {
-        s->op = NGX_HTTP_MKT_OP_CHECK;
-    }
-}
-
-
-/*
- * Marks the batch's events found in a page of entries; another page while
- * pages are full and events are still unaccounted for, within bounds.
- */
-static void
-ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s, redisReply *reply)
-{
-    size_t                      j, k;
-    ngx_uint_t                  i;
-    const char                 *id;
-    redisReply                 *entry, *fields;
-    ngx_http_mkt_spool_file_t  *f = s->file;
-
-    if (reply == NULL) {
-        s->op = NGX_HTTP_MKT_OP_NONE;
-        return;
-    }
-
-    /* an error: no stream there, so none of the events is in it */
-    if (reply->type == REDIS_REPLY_ARRAY) {
-        for (j = 0; j < reply->elements; j++) {
-            entry = reply->element[j];
-
-            if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
-                || entry->element[0]->type != REDIS_REPLY_STRING
-                || entry->element[1]->type != REDIS_REPLY_ARRAY)
-            {
-                continue;
-            }
-
-            (void) mkt_stream_id_parse(entry->element[0]->str,
-                                       entry->element[0]->len, &s->cursor);
-            fields = entry->element[1];
-
-            for (k = 0; k + 1 < fields->elements; k += 2) {
-                if (fields->element[k]->type != REDIS_REPLY_STRING
-                    || fields->element[k]->len != 1
-                    || fields->element[k]->str[0] != 'e'
-                    || fields->element[k + 1]->type != REDIS_REPLY_STRING)
-                {
-                    continue;
-                }
-
-                id = mkt_spool_event_id(fields->element[k + 1]->str,
-                                        fields->element[k + 1]->len);
-                if (id == NULL) {
-                    continue;
-                }
-
-                for (i = 0; i < s->n; i++) {
-                    if (s->result[i] != NGX_HTTP_MKT_EV_FOUND
-                        && ngx_memcmp(s->line[i] + 7, id, MKT_EVENT_ID_LEN)
-                           == 0)
-                    {
-                        s->result[i] = NGX_HTTP_MKT_EV_FOUND;
-                        s->found++;
-                    }
-                }
-            }
-        }
-
-        if (reply->elements == NGX_HTTP_MKT_RSINK_CHECK_COUNT
-            && s->found < s->n)
-        {
-            if (++s->pages < NGX_HTTP_MKT_RSINK_CHECK_PAGES) {
-                ngx_http_mkt_rsink_check(s);
-                return;
-            }
-
-            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "mkt spool \"%s\": gave up looking for replayed "
-                          "events after %d entries of \"%V\": some may be "
-                          "added twice", f->path,
-                          NGX_HTTP_MKT_RSINK_CHECK_COUNT
-                          * NGX_HTTP_MKT_RSINK_CHECK_PAGES, &s->conf->key);
-        }
-    }
-
-    f->check_n -= ngx_min(f->check_n, s->n);
-
-    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY);
-}
-
-
-/*
- * A replay batch answered.  All taken: the file moves on, and the next
- * batch follows at once.  Else it moves to the first event not taken,
- * and from there the batch is checked again before it is retried (some
- * after it may have been added).
- */
-static void
-ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s)
-{
-    ngx_uint_t                  i, ok, first;
-    ngx_http_mkt_spool_file_t  *f = s->file;
-
-    ok = 0;
-    first = s->n;
-
-    for (i = 0; i < s->n; i++) {
-        if (s->result[i] == NGX_HTTP_MKT_EV_OK) {
-            ok++;
-
-        } else if (s->result[i] != NGX_HTTP_MKT_EV_FOUND && first == s->n) {
-            first = i;
-        }
-    }
-
-    ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_replayed, ok);
-    ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_replay_duplicates,
-                                s->found);
-
-    s->op = NGX_HTTP_MKT_OP_NONE;
-
-    if (first == s->n) {
-        f->pos = s->past;
-        ngx_http_mkt_rsink_kick(s);
-        return;
-    }
-
-    f->pos = s->off[first];
-    f->check_after = f->header.after;
-    f->check_n = s->n - first;
-
-    s->retry = ngx_current_msec + ngx_max(s->conf->flush,
-                                          NGX_HTTP_MKT_RSINK_RETRY);
 }
 
 

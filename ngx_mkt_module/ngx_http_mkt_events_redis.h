@@ -1,5 +1,5 @@
-/* The Redis event sink and its spool: what ngx_http_mkt_events_redis.c
- * and ngx_http_mkt_spool.c share. */
+/* The Redis event sink, its replays and its spool: what
+ * ngx_http_mkt_events_redis.c, _events_replay.c and _spool.c share. */
 #ifndef _NGX_HTTP_MKT_EVENTS_REDIS_H_INCLUDED_
 #define _NGX_HTTP_MKT_EVENTS_REDIS_H_INCLUDED_
 
@@ -39,6 +39,83 @@ typedef struct {
 } ngx_http_mkt_spool_t;
 
 
+#define NGX_HTTP_MKT_RSINK_BATCH_MAX   1024
+#define NGX_HTTP_MKT_RSINK_CHECK_COUNT 200     /* entries per XRANGE page */
+#define NGX_HTTP_MKT_RSINK_CHECK_COUNT_S  "200"
+#define NGX_HTTP_MKT_RSINK_CHECK_PAGES 100     /* pages per check */
+#define NGX_HTTP_MKT_RSINK_RETRY       1000    /* ms after a failed replay */
+#define NGX_HTTP_MKT_RSINK_LOG_EVERY   10      /* seconds between messages */
+
+#define NGX_HTTP_MKT_OP_NONE      0
+#define NGX_HTTP_MKT_OP_PROBE     1            /* XREVRANGE: the last id */
+#define NGX_HTTP_MKT_OP_BATCH     2            /* XADDs from the queue */
+#define NGX_HTTP_MKT_OP_CHECK     3            /* XRANGE before a replay */
+#define NGX_HTTP_MKT_OP_REPLAY    4            /* XADDs from a spool file */
+
+#define NGX_HTTP_MKT_EV_PENDING   0
+#define NGX_HTTP_MKT_EV_OK        1
+#define NGX_HTTP_MKT_EV_FAILED    2            /* certainly not added */
+#define NGX_HTTP_MKT_EV_LOST      3            /* sent, reply lost: maybe */
+#define NGX_HTTP_MKT_EV_FOUND     4            /* in the stream already */
+
+
+typedef struct {
+    ngx_str_t                  key;
+    ngx_str_t                  maxlen;        /* digits, or empty */
+    ngx_uint_t                 batch;
+    ngx_msec_t                 flush;
+    size_t                     queue;         /* bytes */
+} ngx_http_mkt_rsink_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                 index;
+    ngx_uint_t                 gen;
+} ngx_http_mkt_rsink_slot_t;
+
+
+typedef struct {
+    ngx_http_mkt_rsink_conf_t *conf;          /* NULL: not in this worker */
+    ngx_http_mkt_spool_t      *spool;         /* NULL: no mkt_events_spool */
+    ngx_http_mkt_gauges_t     *gauges;
+    ngx_event_t                tick;
+
+    /* the queue: [buf, sent) in flight, [sent, last) waiting */
+    u_char                    *buf;
+    u_char                    *sent;
+    u_char                    *last;
+    u_char                    *end;
+    ngx_uint_t                 nqueued;
+    ngx_uint_t                 nflight;
+
+    ngx_uint_t                 op;
+    ngx_uint_t                 gen;           /* of the operation */
+    ngx_uint_t                 outstanding;   /* replies awaited */
+    ngx_uint_t                 n;             /* events of the batch */
+    u_char                   **line;          /* each without its "\n" */
+    size_t                    *len;
+    off_t                     *off;           /* in the file, replays */
+    u_char                    *result;
+    ngx_http_mkt_rsink_slot_t *slot;
+
+    mkt_stream_id_t            last_id;       /* in the stream: a lower
+                                               * bound of what we add */
+    ngx_msec_t                 retry;         /* replays wait till then */
+    int64_t                    replay_ms;     /* next event to replay */
+    unsigned                   known:1;       /* last_id is */
+    unsigned                   spooling:1;    /* new events to the spool */
+    unsigned                   replay_turn:1;
+
+    /* the replay batch */
+    ngx_http_mkt_spool_file_t *file;
+    u_char                    *chunk;
+    off_t                      past;          /* file offset past it */
+    mkt_stream_id_t            cursor;        /* check: read up to */
+    ngx_uint_t                 pages;
+    ngx_uint_t                 found;
+} ngx_http_mkt_rsink_t;
+
+
 #define NGX_HTTP_MKT_SPOOL_WBUF    (128 * 1024)
 #define NGX_HTTP_MKT_SPOOL_CHUNK   (128 * 1024)  /* > MKT_EVENT_MAX + 1 */
 #define NGX_HTTP_MKT_SPOOL_SCAN    1000          /* ms between scans */
@@ -58,6 +135,17 @@ ngx_int_t ngx_http_mkt_spool_save(ngx_http_mkt_spool_file_t *f);
 void ngx_http_mkt_spool_remove(ngx_http_mkt_spool_t *sp,
     ngx_http_mkt_spool_file_t *f);
 void ngx_http_mkt_spool_close(ngx_http_mkt_spool_t *sp);
+extern ngx_http_mkt_rsink_t  ngx_http_mkt_rsink;
+
+void ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s);
+ngx_int_t ngx_http_mkt_rsink_send(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t *rc, ngx_uint_t i, int argc, const char **argv,
+    size_t *argvlen);
+void ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op);
+void ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s);
+void ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s,
+    redisReply *reply);
+void ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s);
 void ngx_http_mkt_events_redis_log(ngx_uint_t level, ngx_err_t err,
     const char *fmt, ...);
 
