@@ -505,40 +505,98 @@ ngx_http_mkt_rsink_send(ngx_http_mkt_rsink_t *s, ngx_http_mkt_redis_conn_t *rc,
 
 
 /*
+ * A connection for the next operation: NGX_OK; NGX_DECLINED when Redis is
+ * skipped; NGX_AGAIN when the connection is new and its CLIENT ID is asked
+ * first (the operation waits for it), so that what the sink sends can be
+ * fenced off should the connection fail (ngx_http_mkt_redis_fence).
+ */
+ngx_int_t
+ngx_http_mkt_rsink_conn(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t **rcp)
+{
+    ngx_http_mkt_redis_conn_t  *rc;
+
+    rc = ngx_http_mkt_redis_connection();
+    *rcp = rc;
+
+    if (rc == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mkt_redis_identified(rc)) {
+        return NGX_OK;
+    }
+
+    s->gen++;
+    s->outstanding = 0;
+    s->slot[0].gen = s->gen;
+
+    if (ngx_http_mkt_redis_identify(rc, ngx_http_mkt_rsink_reply,
+                                    &s->slot[0])
+        != NGX_OK)
+    {
+        *rcp = NULL;
+        return NGX_DECLINED;
+    }
+
+    s->outstanding = 1;
+    s->op = NGX_HTTP_MKT_OP_IDENT;
+
+    return NGX_AGAIN;
+}
+
+
+/*
  * XREVRANGE KEY + - COUNT 1: the stream's last id, a lower bound for the
  * ids of what this worker adds next (and 0-0 when there is no stream).
  */
 static void
 ngx_http_mkt_rsink_probe(ngx_http_mkt_rsink_t *s)
 {
-    size_t                      argvlen[6];
-    const char                 *argv[6];
     ngx_http_mkt_redis_conn_t  *rc;
 
-    rc = ngx_http_mkt_redis_connection();
-    if (rc == NULL) {
+    switch (ngx_http_mkt_rsink_conn(s, &rc)) {
+    case NGX_AGAIN:
+        return;
+    case NGX_DECLINED:
         ngx_http_mkt_rsink_unavailable(s);
         return;
     }
 
-    argv[0] = "XREVRANGE";
-    argvlen[0] = sizeof("XREVRANGE") - 1;
+    ngx_http_mkt_rsink_range(s, rc, NGX_HTTP_MKT_OP_PROBE, "XREVRANGE", "+",
+                             "-", "1");
+}
+
+
+/* An XRANGE or XREVRANGE of the stream, its reply for operation op. */
+void
+ngx_http_mkt_rsink_range(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t *rc, ngx_uint_t op, const char *cmd,
+    const char *start, const char *end, const char *count)
+{
+    size_t       argvlen[6];
+    ngx_uint_t   i;
+    const char  *argv[6];
+
+    argv[0] = cmd;
     argv[1] = (const char *) s->conf->key.data;
-    argvlen[1] = s->conf->key.len;
-    argv[2] = "+";
-    argvlen[2] = 1;
-    argv[3] = "-";
-    argvlen[3] = 1;
+    argv[2] = start;
+    argv[3] = end;
     argv[4] = "COUNT";
-    argvlen[4] = 5;
-    argv[5] = "1";
-    argvlen[5] = 1;
+    argv[5] = count;
+
+    for (i = 0; i < 6; i++) {
+        argvlen[i] = ngx_strlen(argv[i]);
+    }
+
+    argvlen[1] = s->conf->key.len;
 
     s->gen++;
     s->outstanding = 0;
+    s->op = NGX_HTTP_MKT_OP_NONE;
 
     if (ngx_http_mkt_rsink_send(s, rc, 0, 6, argv, argvlen) == NGX_OK) {
-        s->op = NGX_HTTP_MKT_OP_PROBE;
+        s->op = op;
     }
 }
 
@@ -561,8 +619,13 @@ ngx_http_mkt_rsink_unavailable(ngx_http_mkt_rsink_t *s)
 static void
 ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s)
 {
-    u_char      *p, *q;
-    ngx_uint_t   n;
+    u_char                     *p, *q;
+    ngx_uint_t                  n;
+    ngx_http_mkt_redis_conn_t  *rc;
+
+    if (ngx_http_mkt_rsink_conn(s, &rc) == NGX_AGAIN) {
+        return;
+    }
 
     p = s->buf;
 
@@ -578,7 +641,7 @@ ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s)
     s->nflight = n;
     s->nqueued -= n;
 
-    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_BATCH);
+    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_BATCH, rc);
 }
 
 
@@ -588,19 +651,17 @@ ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s)
  * (circuit open) or a send failing, those events are FAILED at once.
  */
 void
-ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op)
+ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op,
+    ngx_http_mkt_redis_conn_t *rc)
 {
-    int                         argc;
-    ngx_uint_t                  i;
-    const char                 *argv[9];
-    size_t                      argvlen[9];
-    ngx_http_mkt_redis_conn_t  *rc;
+    int          argc;
+    ngx_uint_t   i;
+    const char  *argv[9];
+    size_t       argvlen[9];
 
     s->op = op;
     s->gen++;
     s->outstanding = 0;
-
-    rc = ngx_http_mkt_redis_connection();
 
     argc = 0;
     argv[argc] = "XADD";
@@ -665,6 +726,14 @@ ngx_http_mkt_rsink_reply(void *data, redisReply *reply)
     s->outstanding--;
 
     switch (s->op) {
+
+    case NGX_HTTP_MKT_OP_IDENT:
+        s->op = NGX_HTTP_MKT_OP_NONE;
+
+        if (reply) {
+            ngx_http_mkt_rsink_kick(s);
+        }
+        return;
 
     case NGX_HTTP_MKT_OP_PROBE:
         s->op = NGX_HTTP_MKT_OP_NONE;

@@ -51,6 +51,7 @@ typedef struct {
 #define NGX_HTTP_MKT_OP_BATCH     2            /* XADDs from the queue */
 #define NGX_HTTP_MKT_OP_CHECK     3            /* XRANGE before a replay */
 #define NGX_HTTP_MKT_OP_REPLAY    4            /* XADDs from a spool file */
+#define NGX_HTTP_MKT_OP_IDENT     5            /* CLIENT ID of a new conn */
 
 #define NGX_HTTP_MKT_EV_PENDING   0
 #define NGX_HTTP_MKT_EV_OK        1
@@ -113,6 +114,7 @@ typedef struct {
     mkt_stream_id_t            cursor;        /* check: read up to */
     ngx_uint_t                 pages;
     ngx_uint_t                 found;
+    ngx_uint_t                 fenced;        /* CLIENT KILLs before it */
 } ngx_http_mkt_rsink_t;
 
 
@@ -141,7 +143,13 @@ void ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s);
 ngx_int_t ngx_http_mkt_rsink_send(ngx_http_mkt_rsink_t *s,
     ngx_http_mkt_redis_conn_t *rc, ngx_uint_t i, int argc, const char **argv,
     size_t *argvlen);
-void ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op);
+ngx_int_t ngx_http_mkt_rsink_conn(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t **rcp);
+void ngx_http_mkt_rsink_range(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t *rc, ngx_uint_t op, const char *cmd,
+    const char *start, const char *end, const char *count);
+void ngx_http_mkt_rsink_xadd(ngx_http_mkt_rsink_t *s, ngx_uint_t op,
+    ngx_http_mkt_redis_conn_t *rc);
 void ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s);
 void ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s,
     redisReply *reply);

@@ -10,7 +10,8 @@
 #include "event_id.h"
 
 
-static void ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s);
+static void ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t *rc);
 
 
 /*
@@ -30,6 +31,7 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
     ngx_uint_t                  k;
     mkt_stream_id_t             after;
     ngx_http_mkt_spool_t       *sp = s->spool;
+    ngx_http_mkt_redis_conn_t  *rc;
     ngx_http_mkt_spool_file_t  *f;
 
     if (ngx_queue_empty(&sp->files)) {
@@ -57,6 +59,10 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
         ngx_http_mkt_spool_remove(sp, f);
         s->replay_ms = 0;
         ngx_http_mkt_rsink_kick(s);
+        return;
+    }
+
+    if (ngx_http_mkt_rsink_conn(s, &rc) != NGX_OK) {
         return;
     }
 
@@ -156,52 +162,34 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
     if (f->check_n) {
         s->cursor = f->check_after;
         s->pages = 0;
-        ngx_http_mkt_rsink_check(s);
+        ngx_http_mkt_rsink_check(s, rc);
         return;
     }
 
-    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY);
+    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY, rc);
 }
 
 
 /* XRANGE KEY (CURSOR + COUNT n: a page of what was added after the last
  * entry known before the replies were lost. */
 static void
-ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s)
+ngx_http_mkt_rsink_check(ngx_http_mkt_rsink_t *s,
+    ngx_http_mkt_redis_conn_t *rc)
 {
-    u_char                      from[1 + MKT_STREAM_ID_MAX];
-    size_t                      argvlen[6];
-    const char                 *argv[6];
-    ngx_http_mkt_redis_conn_t  *rc;
+    u_char  from[1 + MKT_STREAM_ID_MAX + 1];
 
-    rc = ngx_http_mkt_redis_connection();
-    if (rc == NULL) {
-        s->op = NGX_HTTP_MKT_OP_NONE;
-        return;
+    /* first, no command of a failed connection may still run */
+    if (s->pages == 0) {
+        s->fenced = ngx_http_mkt_redis_fence(rc);
     }
 
+    /* exclusive: "(MS-SEQ", NUL-terminated */
     from[0] = '(';
+    from[1 + mkt_stream_id_format((char *) from + 1, &s->cursor)] = '\0';
 
-    argv[0] = "XRANGE";
-    argvlen[0] = sizeof("XRANGE") - 1;
-    argv[1] = (const char *) s->conf->key.data;
-    argvlen[1] = s->conf->key.len;
-    argv[2] = (const char *) from;
-    argvlen[2] = 1 + mkt_stream_id_format((char *) from + 1, &s->cursor);
-    argv[3] = "+";
-    argvlen[3] = 1;
-    argv[4] = "COUNT";
-    argvlen[4] = 5;
-    argv[5] = NGX_HTTP_MKT_RSINK_CHECK_COUNT_S;
-    argvlen[5] = sizeof(NGX_HTTP_MKT_RSINK_CHECK_COUNT_S) - 1;
-
-    s->gen++;
-    s->outstanding = 0;
-    s->op = NGX_HTTP_MKT_OP_NONE;
-
-    if (ngx_http_mkt_rsink_send(s, rc, 0, 6, argv, argvlen) == NGX_OK) {
-        s->op = NGX_HTTP_MKT_OP_CHECK;
-    }
+    ngx_http_mkt_rsink_range(s, rc, NGX_HTTP_MKT_OP_CHECK, "XRANGE",
+                             (const char *) from, "+",
+                             NGX_HTTP_MKT_RSINK_CHECK_COUNT_S);
 }
 
 
@@ -216,12 +204,16 @@ ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s, redisReply *reply)
     ngx_uint_t                  i;
     const char                 *id;
     redisReply                 *entry, *fields;
+    ngx_http_mkt_redis_conn_t  *rc;
     ngx_http_mkt_spool_file_t  *f = s->file;
 
     if (reply == NULL) {
         s->op = NGX_HTTP_MKT_OP_NONE;
         return;
     }
+
+    ngx_http_mkt_redis_fenced(s->fenced);
+    s->fenced = 0;
 
     /* an error: no stream there, so none of the events is in it */
     if (reply->type == REDIS_REPLY_ARRAY) {
@@ -270,7 +262,14 @@ ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s, redisReply *reply)
             && s->found < s->n)
         {
             if (++s->pages < NGX_HTTP_MKT_RSINK_CHECK_PAGES) {
-                ngx_http_mkt_rsink_check(s);
+                if (ngx_http_mkt_rsink_conn(s, &rc) == NGX_OK) {
+                    ngx_http_mkt_rsink_check(s, rc);
+
+                } else if (s->op != NGX_HTTP_MKT_OP_IDENT) {
+                    s->op = NGX_HTTP_MKT_OP_NONE;
+                }
+
+                /* else the replay starts again after the CLIENT ID */
                 return;
             }
 
@@ -283,9 +282,13 @@ ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s, redisReply *reply)
         }
     }
 
+    if (ngx_http_mkt_rsink_conn(s, &rc) == NGX_AGAIN) {
+        return;
+    }
+
     f->check_n -= ngx_min(f->check_n, s->n);
 
-    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY);
+    ngx_http_mkt_rsink_xadd(s, NGX_HTTP_MKT_OP_REPLAY, rc);
 }
 
 

@@ -256,4 +256,70 @@ is($st->{events_redis_dropped}, 0, 'none dropped');
 like($ngx->error_log, qr/mkt spool: claimed "[^"]*\Q$left[0]\E"/,
      'the claim is logged');
 
+# --- redis-server paused: replies lost, XADDs run after all -------------
+
+# nginx gives the connection up (10 x timeout) while redis-server holds
+# the batch unread; resumed, it runs it: the replay must find those events
+# in the stream and not add them twice
+my $before = status($ngx);
+my $xlen = $aof->cmd(XLEN => $KEY);
+$aof->pause;
+is(visits($ngx, 100), 0, '100 events while redis-server is stopped');
+ok(wait_for(sub { status($ngx)->{events_spooled}
+                  >= $before->{events_spooled} + 100 }, 15),
+   'all 100 spooled once the replies are given up');
+$aof->resume;
+ok(settled($ngx, $aof, $xlen + 100), 'replayed after SIGCONT');
+exactly_once($ngx, $aof, $N + 400, 'paused');
+$st = status($ngx);
+is($st->{events_replayed} - $before->{events_replayed}
+   + $st->{events_replay_duplicates} - $before->{events_replay_duplicates},
+   100, 'each of the 100 replayed, or found in the stream');
+diag("paused: $st->{events_replay_duplicates} found in the stream after "
+     . "their replies were lost");
+$ngx->stop;
+
+# --- a spool file of a dead process: claimed, checked, replayed ----------
+
+# four events: A and C were added by Redis though their replies were lost
+# (the header says so of A and B, a mark of C), B and D were not
+my $fresh = start_redis();
+$fresh->cmd(XADD => $KEY, '*', 'e', '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}');
+my $last = $fresh->cmd(XREVRANGE => $KEY, '+', '-', 'COUNT', 1)->[0][0];
+my ($ms, $seq) = split /-/, $last;
+my @ev = map { sprintf '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N7%02d","ts":1}', $_ }
+    1 .. 4;
+$fresh->cmd(XADD => $KEY, '*', 'e', $ev[0]);
+$fresh->cmd(XADD => $KEY, '*', 'e', 'not an event');
+$fresh->cmd(XADD => $KEY, '*', 'e', $ev[2]);
+
+my $dead = 32767;
+$dead-- while kill 0, $dead;
+my $header = sprintf "#mkt-spool 1 done=%020d after=%020d-%020d n=%05d\n",
+    95, $ms, $seq, 2;
+my $file = "spool-$dead-0.jsonl";
+
+$ngx = start($fresh, params => 'batch=2 flush=20ms');
+$ngx->stop;
+write_file($ngx->prefix . "/spool/$file", $header . join '',
+           "$ev[0]\n", "$ev[1]\n", "~$ms-$seq 1\n", "$ev[2]\n", "$ev[3]\n");
+$ngx->restart;
+ok(settled($ngx, $fresh, 6), 'the file of a dead process replayed');
+is_deeply([map { $_->[2] } @{ [stream_events_raw($fresh)] }],
+          ['{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}', $ev[0], 'not an event',
+           $ev[2], $ev[1], $ev[3]],
+          'B and D added, A and C not again, in order');
+$st = status($ngx);
+is($st->{events_spool_files_claimed}, 1, 'claimed');
+is($st->{events_replayed}, 2, 'events_replayed: B and D');
+is($st->{events_replay_duplicates}, 2, 'events_replay_duplicates: A and C');
+is_deeply([spool_files($ngx)], [], 'the file is removed');
+
 finish();
+
+# the stream's entries, field e as it is
+sub stream_events_raw {
+    my ($redis) = @_;
+    return map { [$_->[0], undef, $_->[1][1]] }
+        @{ $redis->cmd(XRANGE => $KEY, '-', '+') };
+}
