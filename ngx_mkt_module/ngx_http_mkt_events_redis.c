@@ -952,17 +952,7 @@ ngx_http_mkt_rsink_gauges(ngx_http_mkt_rsink_t *s)
 
     s->gauges->redis_queue = s->nqueued + s->nflight;
 
-    ms = s->replay_ms;
-
-    if (ms == 0 && s->spooling && s->spool->wevents) {
-        ms = s->spool->wfirst;
-    }
-
-    if (s->spool == NULL
-        || (ngx_queue_empty(&s->spool->files) && s->spool->wevents == 0))
-    {
-        ms = 0;
-    }
+    ms = s->spool ? ngx_http_mkt_spool_oldest(s->spool) : 0;
 
     s->gauges->spool_oldest = (ngx_atomic_uint_t) ms;
 }

@@ -19,6 +19,7 @@ typedef struct {
     mkt_stream_id_t            check_after;   /* the check_n events from */
     ngx_uint_t                 check_n;       /* pos may be in the stream,
                                                * after check_after */
+    int64_t                    first_ms;      /* of the event at pos */
     unsigned                   own:1;
     u_char                     path[1];       /* NUL-terminated */
 } ngx_http_mkt_spool_file_t;
@@ -102,7 +103,6 @@ typedef struct {
     mkt_stream_id_t            last_id;       /* in the stream: a lower
                                                * bound of what we add */
     ngx_msec_t                 retry;         /* replays wait till then */
-    int64_t                    replay_ms;     /* next event to replay */
     unsigned                   known:1;       /* last_id is */
     unsigned                   spooling:1;    /* new events to the spool */
     unsigned                   replay_turn:1;
@@ -137,6 +137,7 @@ ngx_int_t ngx_http_mkt_spool_save(ngx_http_mkt_spool_file_t *f);
 void ngx_http_mkt_spool_remove(ngx_http_mkt_spool_t *sp,
     ngx_http_mkt_spool_file_t *f);
 void ngx_http_mkt_spool_close(ngx_http_mkt_spool_t *sp);
+int64_t ngx_http_mkt_spool_oldest(ngx_http_mkt_spool_t *sp);
 extern ngx_http_mkt_rsink_t  ngx_http_mkt_rsink;
 
 void ngx_http_mkt_rsink_kick(ngx_http_mkt_rsink_t *s);

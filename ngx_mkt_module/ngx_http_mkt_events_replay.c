@@ -57,7 +57,6 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
         }
 
         ngx_http_mkt_spool_remove(sp, f);
-        s->replay_ms = 0;
         ngx_http_mkt_rsink_kick(s);
         return;
     }
@@ -141,7 +140,7 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
     (void) mkt_event_id_time(mkt_spool_event_id((char *) s->line[0],
                                                 s->len[0]),
                              MKT_EVENT_ID_LEN, &ms);
-    s->replay_ms = ms;
+    f->first_ms = ms;
 
     f->header.done = f->pos;
     f->header.after = f->check_n ? f->check_after : s->last_id;

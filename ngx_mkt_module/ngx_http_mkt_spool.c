@@ -17,6 +17,7 @@ static ngx_int_t ngx_http_mkt_spool_claim(ngx_http_mkt_spool_t *sp,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_mkt_spool_write(ngx_fd_t fd, u_char *buf,
     size_t len, off_t offset);
+static int64_t ngx_http_mkt_spool_first(ngx_http_mkt_spool_file_t *f);
 
 
 ngx_int_t
@@ -125,6 +126,7 @@ ngx_http_mkt_spool_flush(ngx_http_mkt_spool_t *sp)
         }
 
         sp->own = f;
+        f->first_ms = sp->wfirst;
         len = sp->wpos - sp->wbuf;
     }
 
@@ -262,6 +264,7 @@ ngx_http_mkt_spool_open(ngx_http_mkt_spool_t *sp, u_char *name, size_t len,
 
     f->size = ngx_file_size(&fi);
     f->pos = f->header.done;
+    f->first_ms = ngx_http_mkt_spool_first(f);
     f->check_after = f->header.after;
     f->check_n = f->header.n;
 
@@ -282,6 +285,68 @@ failed:
     ngx_set_errno(err);
 
     return NULL;
+}
+
+
+/* The time of the first event from pos, for the age gauge: 0 when the
+ * first lines read do not hold one. */
+static int64_t
+ngx_http_mkt_spool_first(ngx_http_mkt_spool_file_t *f)
+{
+    u_char       *p, *q, *last;
+    ssize_t       n;
+    int64_t       ms;
+    const char   *id;
+    u_char        buf[512];
+
+    n = pread(f->fd, buf, sizeof(buf), f->pos);
+    if (n <= 0) {
+        return 0;
+    }
+
+    last = buf + n;
+
+    for (p = buf; p < last; p = q + 1) {
+        q = ngx_strlchr(p, last, '\n');
+        if (q == NULL) {
+            q = last;
+        }
+
+        id = mkt_spool_event_id((char *) p, q - p);
+
+        if (id && mkt_event_id_time(id, MKT_EVENT_ID_LEN, &ms) == 0) {
+            return ms;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The oldest event this worker holds in its spool: unix ms, or 0. */
+int64_t
+ngx_http_mkt_spool_oldest(ngx_http_mkt_spool_t *sp)
+{
+    int64_t                     ms;
+    ngx_queue_t                *q;
+    ngx_http_mkt_spool_file_t  *f;
+
+    ms = sp->wevents ? sp->wfirst : 0;
+
+    for (q = ngx_queue_head(&sp->files);
+         q != ngx_queue_sentinel(&sp->files);
+         q = ngx_queue_next(q))
+    {
+        f = ngx_queue_data(q, ngx_http_mkt_spool_file_t, queue);
+
+        if (f->pos < f->size && f->first_ms
+            && (ms == 0 || f->first_ms < ms))
+        {
+            ms = f->first_ms;
+        }
+    }
+
+    return ms;
 }
 
 

@@ -241,9 +241,12 @@ is(scalar @left, 1, 'one spool file left at exit');
 
 $ngx->restart;
 is(visits($ngx, 100), 0, '100 more after the restart, still down');
+ok(status($ngx)->{events_spool_oldest_age_ms} > 0,
+   'the claimed file\'s oldest event has an age while redis is down');
 $aof->start;
 ok(settled($ngx, $aof, $N + 300), 'replayed after the restart');
 exactly_once($ngx, $aof, $N + 300, 'nginx restarted');
+is(status($ngx)->{events_spool_oldest_age_ms}, 0, 'nothing spooled: age 0');
 
 $st = status($ngx);
 is($st->{events_spool_files_claimed}, 1, 'the old spool file was claimed');
