@@ -25,8 +25,8 @@ sub start {
     my $spool = $o{spool} // 1;
     return start_nginx(
         redis => $redis,
+        workers => $o{workers} // 1,
         files => { 'exp.json' => $EXP },
-        ($o{prefix_allow} ? () : ()),
         allow => [qr/mkt redis|mkt events redis|mkt spool/],
         http  => <<"EOF");
     mkt_config %%PREFIX%%/exp.json;
@@ -111,6 +111,7 @@ is_deeply($redis->cmd(XRANGE => $KEY, '-', '+', 'COUNT', 1)->[0][1][0], 'e',
           'the one field is e');
 
 my $st = status($ngx);
+my $before;
 is($st->{events_redis_written}, 40, 'events_redis_written');
 is($st->{events_redis_errors}, 0, 'no errors');
 is($st->{events_spooled}, 0, 'nothing spooled');
@@ -206,9 +207,12 @@ sub settled {
 
 ok(settled($ngx, $aof, $N), 'the spool replayed, the queue empty');
 
+# what nginx instances stopped for good logged, for exactly_once()
+my @earlier;
+
 sub exactly_once {
     my ($ngx, $redis, $n, $what) = @_;
-    my @ids = map { $_->[0] } log_events($ngx);
+    my @ids = (@earlier, map { $_->[0] } log_events($ngx));
     my @in = map { $_->[1] } stream_events($redis);
     my %seen;
     my @dup = grep { $seen{$_}++ } @in;
@@ -259,12 +263,30 @@ is($st->{events_redis_dropped}, 0, 'none dropped');
 like($ngx->error_log, qr/mkt spool: claimed "[^"]*\Q$left[0]\E"/,
      'the claim is logged');
 
+# --- reloaded during an outage, two workers: the new ones replay ---------
+
+$ngx->stop;
+push @earlier, map { $_->[0] } log_events($ngx);
+$ngx = start($aof, workers => 2);
+$before = { events => $aof->cmd(XLEN => $KEY) };
+$aof->kill;
+is(visits($ngx, 60), 0, '60 events while redis is down, two workers');
+$ngx->reload;
+is(visits($ngx, 40), 0, '40 more after a reload');
+$aof->start;
+ok(settled($ngx, $aof, $before->{events} + 100), 'replayed after the reload');
+exactly_once($ngx, $aof, $N + 400, 'reloaded');
+$st = status($ngx);
+ok($st->{events_spool_files_claimed} >= 1,
+   'the old workers\' files were claimed');
+is($st->{events_redis_dropped}, 0, 'none dropped');
+
 # --- redis-server paused: replies lost, XADDs run after all -------------
 
 # nginx gives the connection up (10 x timeout) while redis-server holds
 # the batch unread; resumed, it runs it: the replay must find those events
 # in the stream and not add them twice
-my $before = status($ngx);
+$before = status($ngx);
 my $xlen = $aof->cmd(XLEN => $KEY);
 $aof->pause;
 is(visits($ngx, 100), 0, '100 events while redis-server is stopped');
@@ -273,7 +295,7 @@ ok(wait_for(sub { status($ngx)->{events_spooled}
    'all 100 spooled once the replies are given up');
 $aof->resume;
 ok(settled($ngx, $aof, $xlen + 100), 'replayed after SIGCONT');
-exactly_once($ngx, $aof, $N + 400, 'paused');
+exactly_once($ngx, $aof, $N + 500, 'paused');
 $st = status($ngx);
 is($st->{events_replayed} - $before->{events_replayed}
    + $st->{events_replay_duplicates} - $before->{events_replay_duplicates},
