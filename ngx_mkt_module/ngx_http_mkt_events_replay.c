@@ -61,10 +61,6 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
         return;
     }
 
-    if (ngx_http_mkt_rsink_conn(s, &rc) != NGX_OK) {
-        return;
-    }
-
     n = ngx_http_mkt_spool_read(f, s->chunk, NGX_HTTP_MKT_SPOOL_CHUNK);
 
     if (n <= 0) {
@@ -150,6 +146,17 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
         ngx_http_mkt_events_redis_log(NGX_LOG_ALERT, ngx_errno,
                                       "write of spool \"%s\" failed",
                                       f->path);
+        s->retry = ngx_current_msec + NGX_HTTP_MKT_RSINK_RETRY;
+        return;
+    }
+
+    /* asked last: a connection the circuit breaker let through as its
+     * probe must be used */
+    switch (ngx_http_mkt_rsink_conn(s, &rc)) {
+    case NGX_AGAIN:
+        return;
+    case NGX_DECLINED:
+        /* Redis skipped: no reading the file every tick meanwhile */
         s->retry = ngx_current_msec + NGX_HTTP_MKT_RSINK_RETRY;
         return;
     }
@@ -281,7 +288,9 @@ ngx_http_mkt_rsink_check_reply(ngx_http_mkt_rsink_t *s, redisReply *reply)
         }
     }
 
-    if (ngx_http_mkt_rsink_conn(s, &rc) == NGX_AGAIN) {
+    rc = NULL;
+
+    if (s->found < s->n && ngx_http_mkt_rsink_conn(s, &rc) == NGX_AGAIN) {
         return;
     }
 
