@@ -180,6 +180,21 @@ is($small->cmd(XLEN => $KEY), 10, 'the stream is trimmed to 10');
 is_deeply([map { $_->[2] } stream_events($small)],
           [map { $_->[1] } (log_events($ngx_small))[20 .. 29]],
           'the last 10 events are kept');
+
+# without a spool, what Redis refuses is lost: counted and logged
+$small->cmd(DEL => $KEY);
+$small->cmd(SET => $KEY, 'not a stream');
+is(visits($ngx_small, 5), 0, '5 events while XADD fails, no spool');
+ok(wait_for(sub { status($ngx_small)->{events_redis_dropped} == 5 }, 10),
+   'events_redis_dropped: 5');
+$st = status($ngx_small);
+is($st->{events_redis_errors}, 5, 'events_redis_errors: 5');
+is($st->{events_spooled}, 0, 'nothing spooled');
+is($st->{events_dropped}, 0, 'the log sink still has them');
+is(scalar(() = log_events($ngx_small)), 35, 'all 35 in the log');
+like($ngx_small->error_log,
+     qr/\[error\].*mkt events redis: XADD to "mkt:events" refused: WRONGTYPE/,
+     'the refusal is logged');
 $ngx_small->stop;
 
 # --- redis-server killed under load, restarted with what it acknowledged ---
@@ -303,6 +318,31 @@ is($st->{events_replayed} - $before->{events_replayed}
 diag("paused: $st->{events_replay_duplicates} found in the stream after "
      . "their replies were lost");
 $ngx->stop;
+
+# --- a small queue: what does not fit goes to the spool --------------------
+
+# about 150 events fit in 49,153 bytes; redis-server paused, the batch in
+# flight waits, and the rest of 400 events cannot stay in memory
+$ngx = start($aof, params => 'batch=16 flush=50ms queue=49153');
+$before = { events => $aof->cmd(XLEN => $KEY) };
+$aof->pause;
+is(visits($ngx, 400), 0, '400 events, redis-server stopped');
+ok(wait_for(sub { $st = status($ngx);
+                  $st->{events_spooled} + $st->{events_redis_queue} == 400 },
+            10), 'every event queued or spooled')
+    or diag(explain($st));
+ok($st->{events_redis_queue} < 200 && $st->{events_spooled} > 200,
+   'the queue stays bounded, the rest is spooled')
+    or diag(explain($st));
+$aof->resume;
+ok(settled($ngx, $aof, $before->{events} + 400), 'all in the stream');
+$ngx->stop;
+{
+    my @in = map { $_->[1] } stream_events($aof);
+    my %seen;
+    is_deeply([grep { $seen{$_}++ } @in], [], 'small queue: no event twice');
+    is(scalar @in, $before->{events} + 400, 'small queue: all 400 added');
+}
 
 # --- a spool file of a dead process: claimed, checked, replayed ----------
 
