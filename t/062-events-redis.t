@@ -366,8 +366,11 @@ my $file = "spool-$dead-0.jsonl";
 
 $ngx = start($fresh, params => 'batch=2 flush=20ms');
 $ngx->stop;
-write_file($ngx->prefix . "/spool/$file", $header . join '',
-           "$ev[0]\n", "$ev[1]\n", "~$ms-$seq 1\n", "$ev[2]\n", "$ev[3]\n");
+my $body = join '', "$ev[0]\n", "$ev[1]\n", "~$ms-$seq 1\n", "$ev[2]\n",
+    "$ev[3]\n";
+my $garbage = 95 + length $body;
+write_file($ngx->prefix . "/spool/$file", $header . $body . "garbage\n"
+           . '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N799","t');
 $ngx->restart;
 ok(settled($ngx, $fresh, 6), 'the file of a dead process replayed');
 is_deeply([map { $_->[2] } @{ [stream_events_raw($fresh)] }],
@@ -379,6 +382,10 @@ is($st->{events_spool_files_claimed}, 1, 'claimed');
 is($st->{events_replayed}, 2, 'events_replayed: B and D');
 is($st->{events_replay_duplicates}, 2, 'events_replay_duplicates: A and C');
 is_deeply([spool_files($ngx)], [], 'the file is removed');
+like($ngx->error_log, qr/not an event at offset $garbage, skipped/,
+     'a line that is no event is skipped');
+like($ngx->error_log, qr/bad line at offset @{[$garbage + 8]} skipped/,
+     'so is a last line cut short');
 
 finish();
 

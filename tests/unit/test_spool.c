@@ -186,7 +186,7 @@ test_header_is_fixed_width_and_round_trips(void **state)
 
 
 static void
-test_header_refuses_other_lengths_and_offsets_inside_it(void **state)
+test_header_refuses_other_widths_and_offsets_in_it(void **state)
 {
     char                buf[MKT_SPOOL_HEADER_LEN];
     mkt_spool_header_t  h = { 94, { 1, 2 }, 0 }, back;
@@ -239,7 +239,7 @@ main(void)
         cmocka_unit_test(test_mark_round_trips),
         cmocka_unit_test(test_mark_refuses_zero_and_garbage),
         cmocka_unit_test(test_header_is_fixed_width_and_round_trips),
-        cmocka_unit_test(test_header_refuses_other_lengths_and_offsets_inside_it),
+        cmocka_unit_test(test_header_refuses_other_widths_and_offsets_in_it),
         cmocka_unit_test(test_names_round_trip_and_nothing_else_is_one),
     };
 
