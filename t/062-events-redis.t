@@ -88,6 +88,32 @@ sub spool_files {
     return sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
 }
 
+# --- configuration errors --------------------------------------------------
+
+nginx_test_fails('batch=0', <<'EOF', qr/invalid parameter "batch=0"/);
+    mkt_redis 127.0.0.1:6379;
+    mkt_events_redis stream=s batch=0;
+EOF
+nginx_test_fails('no stream=', <<'EOF', qr/"stream=" is required/);
+    mkt_redis 127.0.0.1:6379;
+    mkt_events_redis maxlen=10;
+EOF
+nginx_test_fails('small queue', <<'EOF', qr/invalid queue size "1k"/);
+    mkt_redis 127.0.0.1:6379;
+    mkt_events_redis stream=s queue=1k;
+EOF
+for my $case (
+    ['without mkt_redis', 'mkt_events_redis stream=s;',
+     qr/"mkt_events_redis" requires "mkt_redis"/],
+    ['a spool without the sink', "mkt_redis 127.0.0.1:6379;\n"
+     . "    mkt_events_spool /tmp;",
+     qr/"mkt_events_spool" requires "mkt_events_redis"/])
+{
+    my ($rc, $out) = nginx_test_config(http => "    $case->[1]\n");
+    isnt($rc, 0, "$case->[0]: nginx -t fails");
+    like($out, $case->[2], "$case->[0]: message");
+}
+
 # --- the stream holds what the log holds ----------------------------------
 
 my $redis = start_redis();
