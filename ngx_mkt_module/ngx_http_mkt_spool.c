@@ -18,6 +18,8 @@ static ngx_int_t ngx_http_mkt_spool_claim(ngx_http_mkt_spool_t *sp,
 static ngx_int_t ngx_http_mkt_spool_write(ngx_fd_t fd, u_char *buf,
     size_t len, off_t offset);
 static int64_t ngx_http_mkt_spool_first(ngx_http_mkt_spool_file_t *f);
+static size_t ngx_http_mkt_spool_fresh(ngx_http_mkt_spool_t *sp,
+    u_char *name, u_char *path);
 
 
 ngx_int_t
@@ -104,9 +106,10 @@ ngx_int_t
 ngx_http_mkt_spool_flush(ngx_http_mkt_spool_t *sp)
 {
     size_t                      len;
-    u_char                      name[MKT_SPOOL_NAME_MAX];
     ngx_err_t                   err;
     ngx_http_mkt_spool_file_t  *f;
+    u_char                      name[MKT_SPOOL_NAME_MAX];
+    u_char                      path[NGX_MAX_PATH];
 
     len = sp->wpos - sp->wbuf;
 
@@ -117,9 +120,8 @@ ngx_http_mkt_spool_flush(ngx_http_mkt_spool_t *sp)
     f = sp->own;
 
     if (f == NULL) {
-        len = mkt_spool_name_format((char *) name, (uint64_t) ngx_pid,
-                                    sp->seq++);
-        f = ngx_http_mkt_spool_open(sp, name, len, 1);
+        len = ngx_http_mkt_spool_fresh(sp, name, path);
+        f = len ? ngx_http_mkt_spool_open(sp, name, len, 1) : NULL;
         if (f == NULL) {
             err = ngx_errno;
             goto failed;
@@ -167,6 +169,46 @@ failed:
     sp->wmarks = 0;
 
     return NGX_ERROR;
+}
+
+
+/*
+ * A name of this worker's, spool-PID-SEQ.jsonl, that no file has: files
+ * of an earlier process with the same pid may still be there.  Only this
+ * worker makes names with its pid, so none can appear meanwhile.  The
+ * name's length, with DIR/name in path; 0 when none is found.
+ */
+static size_t
+ngx_http_mkt_spool_fresh(ngx_http_mkt_spool_t *sp, u_char *name,
+    u_char *path)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        tries;
+    ngx_file_info_t   fi;
+
+    if (sp->dir.len + 1 + MKT_SPOOL_NAME_MAX >= NGX_MAX_PATH) {
+        return 0;
+    }
+
+    for (tries = 0; tries < 1000; tries++) {
+        len = mkt_spool_name_format((char *) name, (uint64_t) ngx_pid,
+                                    sp->seq++);
+
+        p = ngx_cpymem(path, sp->dir.data, sp->dir.len);
+        *p++ = '/';
+        *ngx_cpymem(p, name, len) = '\0';
+
+        if (ngx_link_info(path, &fi) == NGX_FILE_ERROR
+            && ngx_errno == NGX_ENOENT)
+        {
+            return len;
+        }
+    }
+
+    ngx_set_errno(NGX_EEXIST);
+
+    return 0;
 }
 
 
@@ -484,10 +526,7 @@ ngx_http_mkt_spool_claim(ngx_http_mkt_spool_t *sp, u_char *name, size_t len)
     u_char                      mine[MKT_SPOOL_NAME_MAX];
     ngx_http_mkt_spool_file_t  *f;
 
-    nlen = mkt_spool_name_format((char *) mine, (uint64_t) ngx_pid,
-                                 sp->seq++);
-
-    if (sp->dir.len + 1 + ngx_max(len, nlen) >= NGX_MAX_PATH) {
+    if (sp->dir.len + 1 + ngx_max(len, MKT_SPOOL_NAME_MAX) >= NGX_MAX_PATH) {
         return NGX_ERROR;
     }
 
@@ -495,9 +534,11 @@ ngx_http_mkt_spool_claim(ngx_http_mkt_spool_t *sp, u_char *name, size_t len)
     *p++ = '/';
     *ngx_cpymem(p, name, len) = '\0';
 
-    p = ngx_cpymem(to, sp->dir.data, sp->dir.len);
-    *p++ = '/';
-    *ngx_cpymem(p, mine, nlen) = '\0';
+    /* never onto a file: rename() would replace it */
+    nlen = ngx_http_mkt_spool_fresh(sp, mine, to);
+    if (nlen == 0) {
+        return NGX_ERROR;
+    }
 
     if (ngx_rename_file(from, to) == NGX_FILE_ERROR) {
         if (ngx_errno != NGX_ENOENT) {
