@@ -11,6 +11,17 @@
 #include "event_id.h"
 
 
+#define NGX_HTTP_MKT_SPOOL_CLAIMS  256     /* files claimed per scan */
+
+
+typedef struct {
+    uint64_t                   pid;
+    uint64_t                   seq;
+} ngx_http_mkt_spool_name_t;
+
+
+static ngx_int_t ngx_http_mkt_spool_name_cmp(const void *one,
+    const void *two);
 static ngx_http_mkt_spool_file_t *ngx_http_mkt_spool_open(
     ngx_http_mkt_spool_t *sp, u_char *name, size_t len, ngx_uint_t create);
 static ngx_int_t ngx_http_mkt_spool_claim(ngx_http_mkt_spool_t *sp,
@@ -310,7 +321,8 @@ ngx_http_mkt_spool_open(ngx_http_mkt_spool_t *sp, u_char *name, size_t len,
     f->check_after = f->header.after;
     f->check_n = f->header.n;
 
-    ngx_queue_insert_head(&sp->files, &f->queue);
+    /* claimed files go before this worker's own, in the order claimed */
+    ngx_queue_insert_tail(sp->own ? &sp->own->queue : &sp->files, &f->queue);
 
     return f;
 
@@ -472,9 +484,12 @@ ngx_http_mkt_spool_close(ngx_http_mkt_spool_t *sp)
 void
 ngx_http_mkt_spool_scan(ngx_http_mkt_spool_t *sp, ngx_uint_t first)
 {
-    size_t      len;
-    uint64_t    pid, seq;
-    ngx_dir_t   dir;
+    size_t                     len;
+    uint64_t                   pid, seq;
+    ngx_dir_t                  dir;
+    ngx_uint_t                 i, n;
+    ngx_http_mkt_spool_name_t  found[NGX_HTTP_MKT_SPOOL_CLAIMS];
+    u_char                     name[MKT_SPOOL_NAME_MAX];
 
     sp->scanned = ngx_current_msec;
 
@@ -486,7 +501,10 @@ ngx_http_mkt_spool_scan(ngx_http_mkt_spool_t *sp, ngx_uint_t first)
         return;
     }
 
-    for ( ;; ) {
+    /* names first, claims after: a claim adds a name to the directory */
+    n = 0;
+
+    while (n < NGX_HTTP_MKT_SPOOL_CLAIMS) {
         ngx_set_errno(0);
 
         if (ngx_read_dir(&dir) == NGX_ERROR) {
@@ -508,10 +526,39 @@ ngx_http_mkt_spool_scan(ngx_http_mkt_spool_t *sp, ngx_uint_t first)
             continue;
         }
 
-        (void) ngx_http_mkt_spool_claim(sp, ngx_de_name(&dir), len);
+        found[n].pid = pid;
+        found[n].seq = seq;
+        n++;
     }
 
     (void) ngx_close_dir(&dir);
+
+    /* a process's files in the order it wrote them */
+    ngx_sort(found, n, sizeof(ngx_http_mkt_spool_name_t),
+             ngx_http_mkt_spool_name_cmp);
+
+    for (i = 0; i < n; i++) {
+        len = mkt_spool_name_format((char *) name, found[i].pid,
+                                    found[i].seq);
+        (void) ngx_http_mkt_spool_claim(sp, name, len);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mkt_spool_name_cmp(const void *one, const void *two)
+{
+    const ngx_http_mkt_spool_name_t  *a = one, *b = two;
+
+    if (a->pid != b->pid) {
+        return a->pid < b->pid ? -1 : 1;
+    }
+
+    if (a->seq != b->seq) {
+        return a->seq < b->seq ? -1 : 1;
+    }
+
+    return 0;
 }
 
 

@@ -372,14 +372,14 @@ $ngx->stop;
 
 # --- a spool file of a dead process: claimed, checked, replayed ----------
 
-# four events: A and C were added by Redis though their replies were lost
+# five events: A and C were added by Redis though their replies were lost
 # (the header says so of A and B, a mark of C), B and D were not
 my $fresh = start_redis();
 $fresh->cmd(XADD => $KEY, '*', 'e', '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}');
 my $last = $fresh->cmd(XREVRANGE => $KEY, '+', '-', 'COUNT', 1)->[0][0];
 my ($ms, $seq) = split /-/, $last;
 my @ev = map { sprintf '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N7%02d","ts":1}', $_ }
-    1 .. 4;
+    1 .. 5;
 $fresh->cmd(XADD => $KEY, '*', 'e', $ev[0]);
 $fresh->cmd(XADD => $KEY, '*', 'e', 'not an event');
 $fresh->cmd(XADD => $KEY, '*', 'e', $ev[2]);
@@ -397,15 +397,19 @@ my $body = join '', "$ev[0]\n", "$ev[1]\n", "~$ms-$seq 1\n", "$ev[2]\n",
 my $garbage = 95 + length $body;
 write_file($ngx->prefix . "/spool/$file", $header . $body . "garbage\n"
            . '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N799","t');
+# and its next file, E, written after: replayed after the first
+write_file($ngx->prefix . "/spool/spool-$dead-1.jsonl",
+           sprintf("#mkt-spool 1 done=%020d after=%020d-%020d n=%05d\n",
+                   95, 0, 0, 0) . "$ev[4]\n");
 $ngx->restart;
-ok(settled($ngx, $fresh, 6), 'the file of a dead process replayed');
+ok(settled($ngx, $fresh, 7), 'the files of a dead process replayed');
 is_deeply([map { $_->[2] } @{ [stream_events_raw($fresh)] }],
           ['{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}', $ev[0], 'not an event',
-           $ev[2], $ev[1], $ev[3]],
-          'B and D added, A and C not again, in order');
+           $ev[2], $ev[1], $ev[3], $ev[4]],
+          'B, D and E added, A and C not again, in order');
 $st = status($ngx);
-is($st->{events_spool_files_claimed}, 1, 'claimed');
-is($st->{events_replayed}, 2, 'events_replayed: B and D');
+is($st->{events_spool_files_claimed}, 2, 'both claimed');
+is($st->{events_replayed}, 3, 'events_replayed: B, D and E');
 is($st->{events_replay_duplicates}, 2, 'events_replay_duplicates: A and C');
 is_deeply([spool_files($ngx)], [], 'the file is removed');
 like($ngx->error_log, qr/not an event at offset $garbage, skipped/,
