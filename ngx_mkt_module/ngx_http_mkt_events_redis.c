@@ -252,7 +252,7 @@ ngx_http_mkt_events_redis_init_process(ngx_cycle_t *cycle)
     s->line = ngx_alloc(b * sizeof(u_char *), cycle->log);
     s->len = ngx_alloc(b * sizeof(size_t), cycle->log);
     s->off = ngx_alloc(b * sizeof(off_t), cycle->log);
-    s->result = ngx_alloc(b, cycle->log);
+    s->result = ngx_calloc(b, cycle->log);
     s->slot = ngx_alloc(b * sizeof(ngx_http_mkt_rsink_slot_t), cycle->log);
 
     if (s->buf == NULL || s->line == NULL || s->len == NULL
@@ -633,6 +633,7 @@ ngx_http_mkt_rsink_batch(ngx_http_mkt_rsink_t *s)
         q = ngx_strlchr(p, s->last, '\n');
         s->line[n] = p;
         s->len[n] = q - p;
+        s->result[n] = NGX_HTTP_MKT_EV_PENDING;
         p = q + 1;
     }
 

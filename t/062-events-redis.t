@@ -343,6 +343,11 @@ is($st->{events_replayed} - $before->{events_replayed}
    100, 'each of the 100 replayed, or found in the stream');
 diag("paused: $st->{events_replay_duplicates} found in the stream after "
      . "their replies were lost");
+
+# live batches after a replay that found events: each event sent
+is(visits($ngx, 100), 0, '100 more events, redis-server up');
+ok(settled($ngx, $aof, $xlen + 200), 'all added');
+exactly_once($ngx, $aof, $N + 600, 'after the paused replay');
 $ngx->stop;
 
 # --- a small queue: what does not fit goes to the spool --------------------
@@ -372,17 +377,19 @@ $ngx->stop;
 
 # --- a spool file of a dead process: claimed, checked, replayed ----------
 
-# five events: A and C were added by Redis though their replies were lost
-# (the header says so of A and B, a mark of C), B and D were not
+# A and C were added by Redis though their replies were lost (the header
+# says so of A and B, a mark of C), B and D were not; a second file has
+# E, added, and F, not
 my $fresh = start_redis();
 $fresh->cmd(XADD => $KEY, '*', 'e', '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}');
 my $last = $fresh->cmd(XREVRANGE => $KEY, '+', '-', 'COUNT', 1)->[0][0];
 my ($ms, $seq) = split /-/, $last;
 my @ev = map { sprintf '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N7%02d","ts":1}', $_ }
-    1 .. 5;
+    1 .. 6;
 $fresh->cmd(XADD => $KEY, '*', 'e', $ev[0]);
 $fresh->cmd(XADD => $KEY, '*', 'e', 'not an event');
 $fresh->cmd(XADD => $KEY, '*', 'e', $ev[2]);
+$fresh->cmd(XADD => $KEY, '*', 'e', $ev[4]);
 
 my $dead = 32767;
 $dead-- while kill 0, $dead;
@@ -397,25 +404,31 @@ my $body = join '', "$ev[0]\n", "$ev[1]\n", "~$ms-$seq 1\n", "$ev[2]\n",
 my $garbage = 95 + length $body;
 write_file($ngx->prefix . "/spool/$file", $header . $body . "garbage\n"
            . '{"id":"01KAQDGGZVQ3B8Y6TZC1M4N799","t');
-# and its next file, E, written after: replayed after the first
+# and its next file, written after: replayed after the first
 write_file($ngx->prefix . "/spool/spool-$dead-1.jsonl",
-           sprintf("#mkt-spool 1 done=%020d after=%020d-%020d n=%05d\n",
-                   95, 0, 0, 0) . "$ev[4]\n");
+           $header . "$ev[4]\n$ev[5]\n");
 $ngx->restart;
-ok(settled($ngx, $fresh, 7), 'the files of a dead process replayed');
+ok(settled($ngx, $fresh, 8), 'the files of a dead process replayed');
 is_deeply([map { $_->[2] } @{ [stream_events_raw($fresh)] }],
           ['{"id":"01KAQDGGZVQ3B8Y6TZC1M4N700"}', $ev[0], 'not an event',
-           $ev[2], $ev[1], $ev[3], $ev[4]],
-          'B, D and E added, A and C not again, in order');
+           $ev[2], $ev[4], $ev[1], $ev[3], $ev[5]],
+          'B, D and F added, A, C and E not again, in order');
 $st = status($ngx);
 is($st->{events_spool_files_claimed}, 2, 'both claimed');
-is($st->{events_replayed}, 3, 'events_replayed: B, D and E');
-is($st->{events_replay_duplicates}, 2, 'events_replay_duplicates: A and C');
+is($st->{events_replayed}, 3, 'events_replayed: B, D and F');
+is($st->{events_replay_duplicates}, 3,
+   'events_replay_duplicates: A, C and E');
 is_deeply([spool_files($ngx)], [], 'the file is removed');
 like($ngx->error_log, qr/not an event at offset $garbage, skipped/,
      'a line that is no event is skipped');
 like($ngx->error_log, qr/bad line at offset @{[$garbage + 8]} skipped/,
      'so is a last line cut short');
+
+# the batches after a replay that skipped events send every event
+is(visits($ngx, 3), 0, '3 new events');
+ok(settled($ngx, $fresh, 11), 'added');
+is_deeply([map { $_->[2] } (stream_events_raw($fresh))[8 .. 10]],
+          [map { $_->[1] } log_events($ngx)], 'each of them, in order');
 
 finish();
 
