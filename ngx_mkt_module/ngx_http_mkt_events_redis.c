@@ -11,8 +11,6 @@
 
 #include "ngx_http_mkt_events_redis.h"
 
-#include <stdarg.h>
-
 #include "event_id.h"
 
 
@@ -149,60 +147,6 @@ invalid:
                        &value[i]);
 
     return NGX_CONF_ERROR;
-}
-
-
-char *
-ngx_http_mkt_events_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_mkt_main_conf_t  *mcf = conf;
-
-    u_char      *p;
-    ngx_str_t   *value, name;
-    ngx_path_t  *path;
-
-    if (mcf->events_spool) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    name = value[1];
-
-    while (name.len > 1 && name.data[name.len - 1] == '/') {
-        name.len--;
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &name, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
-    if (path == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* NUL-terminated, for opendir() */
-    p = ngx_pnalloc(cf->pool, name.len + 1);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(p, name.data, name.len);
-    p[name.len] = '\0';
-
-    path->name.data = p;
-    path->name.len = name.len;
-    path->conf_file = cf->conf_file->file.name.data;
-    path->line = cf->conf_file->line;
-
-    /* created at start, owned by the worker user, like the temp paths */
-    if (ngx_add_path(cf, &path) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    mcf->events_spool = path;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -956,34 +900,4 @@ ngx_http_mkt_rsink_gauges(ngx_http_mkt_rsink_t *s)
     ms = s->spool ? ngx_http_mkt_spool_oldest(s->spool) : 0;
 
     s->gauges->spool_oldest = (ngx_atomic_uint_t) ms;
-}
-
-
-/* At most one message every 10 seconds per worker: an outage must not
- * write a line per event. */
-void
-ngx_http_mkt_events_redis_log(ngx_uint_t level, ngx_err_t err,
-    const char *fmt, ...)
-{
-    u_char             *p;
-    va_list             args;
-    static time_t       logged;
-    static ngx_uint_t   suppressed;
-    u_char              msg[NGX_MAX_ERROR_STR];
-
-    if (ngx_time() - logged < NGX_HTTP_MKT_RSINK_LOG_EVERY) {
-        suppressed++;
-        return;
-    }
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(msg, msg + sizeof(msg) - 1, fmt, args);
-    va_end(args);
-
-    ngx_log_error(level, ngx_cycle->log, err,
-                  "mkt events redis: %*s (%ui similar messages suppressed)",
-                  p - msg, msg, suppressed);
-
-    logged = ngx_time();
-    suppressed = 0;
 }
