@@ -142,6 +142,20 @@ static ngx_command_t  ngx_http_mkt_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mkt_events_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mkt_events_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mkt_events_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mkt_events_spool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mkt_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mkt_status,
@@ -195,7 +209,8 @@ ngx_http_mkt_init_process(ngx_cycle_t *cycle)
         || ngx_http_mkt_tags_init_process(cycle) != NGX_OK
         || ngx_http_mkt_events_init_process(cycle) != NGX_OK
         || ngx_http_mkt_collect_init_process(cycle) != NGX_OK
-        || ngx_http_mkt_plugin_init_process(cycle) != NGX_OK)
+        || ngx_http_mkt_plugin_init_process(cycle) != NGX_OK
+        || ngx_http_mkt_events_redis_init_process(cycle) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -241,7 +256,8 @@ ngx_http_mkt_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_mkt_status_init_zone(cf, mcf) != NGX_OK
-        || ngx_http_mkt_collect_init(cf, mcf) != NGX_OK)
+        || ngx_http_mkt_collect_init(cf, mcf) != NGX_OK
+        || ngx_http_mkt_events_redis_check(cf, mcf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -109,7 +109,19 @@
     X(conversions_bad_values, "mkt_conversion values refused by the "       \
       "checks: the conversion is recorded without them")                    \
     X(dedup_evicted, "Orders evicted from the dedup zone before their "     \
-      "window ended: the zone is too small")
+      "window ended: the zone is too small")                                \
+    X(events_redis_written, "Events added to the mkt_events_redis stream "  \
+      "(replays not included)")                                             \
+    X(events_redis_errors, "XADDs of events that failed: error reply, "     \
+      "lost connection, timeout, or not sent (circuit open)")               \
+    X(events_redis_dropped, "Events the Redis sink lost: failed or over "   \
+      "its queue without mkt_events_spool, or the spool not writable")      \
+    X(events_spooled, "Events written to the mkt_events_spool files")      \
+    X(events_replayed, "Spooled events added to the stream by a replay")   \
+    X(events_replay_duplicates, "Spooled events found in the stream "       \
+      "already (their reply was lost): not added again")                    \
+    X(events_spool_files_claimed, "Spool files of an exited worker or "     \
+      "earlier nginx taken over for replay")
 
 #define NGX_HTTP_MKT_COUNTER_ENUM(name, help)  NGX_HTTP_MKT_C_##name,
 
@@ -119,12 +131,22 @@ typedef enum {
 } ngx_http_mkt_counter_e;
 
 
+/* per-worker gauges: a slot per live worker, claimed by its pid */
+#define NGX_HTTP_MKT_GAUGE_SLOTS   128
+
+typedef struct {
+    ngx_atomic_t               pid;           /* 0: free */
+    ngx_atomic_t               redis_queue;   /* events in memory */
+    ngx_atomic_t               spool_oldest;  /* unix ms, 0: none */
+} ngx_http_mkt_gauges_t;
+
 typedef struct {
     ngx_atomic_t               counter[NGX_HTTP_MKT_NCOUNTERS];
     /* per mkt_plugin, by position; the name tells a reload's new list */
     ngx_atomic_t               plugin[MKT_PLUGINS_MAX][MKT_PLUGIN_NCOUNTERS];
     u_char                     plugin_name[MKT_PLUGINS_MAX]
                                           [MKT_PLUGIN_NAME_MAX + 1];
+    ngx_http_mkt_gauges_t      worker[NGX_HTTP_MKT_GAUGE_SLOTS];
 } ngx_http_mkt_shctx_t;
 
 
@@ -164,6 +186,8 @@ typedef struct {
     ngx_uint_t                 nplugins;
     u_char                     plugin_names[MKT_PLUGINS_MAX]
                                            [MKT_PLUGIN_NAME_MAX + 1];
+    void                      *events_redis;  /* mkt_events_redis, or NULL */
+    ngx_path_t                *events_spool;  /* mkt_events_spool, or NULL */
 } ngx_http_mkt_main_conf_t;
 
 
@@ -406,6 +430,11 @@ ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 void ngx_http_mkt_redis_timed_out(void);
+ngx_uint_t ngx_http_mkt_redis_identified(ngx_http_mkt_redis_conn_t *rc);
+ngx_int_t ngx_http_mkt_redis_identify(ngx_http_mkt_redis_conn_t *rc,
+    ngx_http_mkt_redis_reply_pt handler, void *data);
+ngx_uint_t ngx_http_mkt_redis_fence(ngx_http_mkt_redis_conn_t *rc);
+void ngx_http_mkt_redis_fenced(ngx_uint_t n);
 extern redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn;
 void ngx_http_mkt_redis_reply_free(void *reply);
 
@@ -479,6 +508,13 @@ char *ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_mkt_collect_init(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 ngx_int_t ngx_http_mkt_collect_init_process(ngx_cycle_t *cycle);
+char *ngx_http_mkt_events_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mkt_events_spool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mkt_events_redis_check(ngx_conf_t *cf,
+    ngx_http_mkt_main_conf_t *mcf);
+ngx_int_t ngx_http_mkt_events_redis_init_process(ngx_cycle_t *cycle);
 
 char *ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_http_mkt_qa_allowed(ngx_http_request_t *r);
@@ -493,6 +529,8 @@ void ngx_http_mkt_count_n(ngx_http_request_t *r, ngx_http_mkt_counter_e c,
 void ngx_http_mkt_count_worker(ngx_http_mkt_counter_e c);
 void ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n);
 char *ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_http_mkt_gauges_t *ngx_http_mkt_gauges_claim(ngx_cycle_t *cycle);
+void ngx_http_mkt_gauges_release(ngx_http_mkt_gauges_t *g);
 
 
 #endif /* _NGX_HTTP_MKT_MODULE_H_INCLUDED_ */

@@ -21,6 +21,7 @@
                                                * is opened */
 #define NGX_HTTP_MKT_REDIS_FREE_CMDS    256
 #define NGX_HTTP_MKT_REDIS_LOG_EVERY    10    /* seconds between messages */
+#define NGX_HTTP_MKT_REDIS_SUSPECTS     16    /* connections to fence */
 
 #define NGX_HTTP_MKT_REDIS_CLOSED       0
 #define NGX_HTTP_MKT_REDIS_CONNECTING   1
@@ -48,7 +49,22 @@ struct ngx_http_mkt_redis_conn_s {
     ngx_queue_t                    pending;      /* awaiting replies */
     ngx_uint_t                     npending;
     ngx_uint_t                     state;
+    int64_t                        client_id;    /* CLIENT ID: 0 not asked
+                                                  * or not answered yet,
+                                                  * -1 refused */
+    ngx_http_mkt_redis_reply_pt    id_handler;
+    void                          *id_data;
+    u_char                         addr[NGX_SOCKADDR_STRLEN];
+    size_t                         addr_len;     /* ours, as Redis sees it */
 };
+
+
+/* a connection closed with commands Redis may still execute */
+typedef struct {
+    int64_t                        client_id;
+    u_char                         addr[NGX_SOCKADDR_STRLEN];
+    size_t                         addr_len;
+} ngx_http_mkt_redis_suspect_t;
 
 
 typedef struct {
@@ -64,6 +80,8 @@ typedef struct {
     ngx_msec_t                     open_until;
     time_t                         logged;
     ngx_uint_t                     suppressed;
+    ngx_http_mkt_redis_suspect_t   suspects[NGX_HTTP_MKT_REDIS_SUSPECTS];
+    ngx_uint_t                     nsuspects;
 } ngx_http_mkt_redis_worker_t;
 
 
@@ -79,6 +97,7 @@ static void ngx_http_mkt_redis_fail(ngx_http_mkt_redis_conn_t *rc,
     const char *why);
 static void ngx_http_mkt_redis_close(ngx_http_mkt_redis_conn_t *rc);
 static void ngx_http_mkt_redis_check_reply(void *data, redisReply *reply);
+static void ngx_http_mkt_redis_id_reply(void *data, redisReply *reply);
 static void ngx_http_mkt_redis_success(void);
 static void ngx_http_mkt_redis_failure(void);
 
@@ -551,6 +570,130 @@ ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
 }
 
 
+/* --- identities and fences (the event sink's exactly-once) --------------- */
+
+/* Whether rc's CLIENT ID was answered (or refused): commands sent on it
+ * from now on can be fenced off should the connection fail. */
+ngx_uint_t
+ngx_http_mkt_redis_identified(ngx_http_mkt_redis_conn_t *rc)
+{
+    return rc->client_id != 0;
+}
+
+
+/*
+ * Asks rc for its CLIENT ID; handler(data, reply) follows, as for any
+ * command.  Our address as Redis sees it goes with the id, so that a
+ * fence never kills another client of a restarted server that reuses
+ * the id.
+ */
+ngx_int_t
+ngx_http_mkt_redis_identify(ngx_http_mkt_redis_conn_t *rc,
+    ngx_http_mkt_redis_reply_pt handler, void *data)
+{
+    const char  *argv[2] = { "CLIENT", "ID" };
+    size_t       argvlen[2] = { 6, 2 };
+
+    rc->id_handler = handler;
+    rc->id_data = data;
+
+    return ngx_http_mkt_redis_send(rc, 2, argv, argvlen,
+                                   ngx_http_mkt_redis_id_reply, rc);
+}
+
+
+static void
+ngx_http_mkt_redis_id_reply(void *data, redisReply *reply)
+{
+    ngx_http_mkt_redis_conn_t  *rc = data;
+
+    socklen_t          len;
+    ngx_sockaddr_t     sa;
+    ngx_connection_t  *c;
+
+    c = rc->peer.connection;
+    len = sizeof(ngx_sockaddr_t);
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0
+        && c && getsockname(c->fd, &sa.sockaddr, &len) == 0
+        && (sa.sockaddr.sa_family == AF_INET
+#if (NGX_HAVE_INET6)
+            || sa.sockaddr.sa_family == AF_INET6
+#endif
+           ))
+    {
+        rc->addr_len = ngx_sock_ntop(&sa.sockaddr, len, rc->addr,
+                                     NGX_SOCKADDR_STRLEN, 1);
+        rc->client_id = reply->integer;
+
+    } else if (reply) {
+        /* refused (ACL), or not TCP: no fence for this connection */
+        rc->client_id = -1;
+    }
+
+    if (rc->id_handler) {
+        rc->id_handler(rc->id_data, reply);
+    }
+}
+
+
+/*
+ * Queues "CLIENT KILL ID n ADDR a" on rc for every connection that failed
+ * with commands in flight: once the replies come, none of those commands
+ * can still run.  Answers how many were queued, for
+ * ngx_http_mkt_redis_fenced().
+ */
+ngx_uint_t
+ngx_http_mkt_redis_fence(ngx_http_mkt_redis_conn_t *rc)
+{
+    u_char                         id[NGX_INT64_LEN];
+    size_t                         argvlen[6];
+    ngx_uint_t                     i;
+    const char                    *argv[6];
+    ngx_http_mkt_redis_suspect_t  *sp;
+    ngx_http_mkt_redis_worker_t   *w = &ngx_http_mkt_redis_w;
+
+    for (i = 0; i < w->nsuspects; i++) {
+        sp = &w->suspects[i];
+
+        argv[0] = "CLIENT";
+        argvlen[0] = 6;
+        argv[1] = "KILL";
+        argvlen[1] = 4;
+        argv[2] = "ID";
+        argvlen[2] = 2;
+        argv[3] = (const char *) id;
+        argvlen[3] = ngx_sprintf(id, "%L", sp->client_id) - id;
+        argv[4] = "ADDR";
+        argvlen[4] = 4;
+        argv[5] = (const char *) sp->addr;
+        argvlen[5] = sp->addr_len;
+
+        if (ngx_http_mkt_redis_send(rc, 6, argv, argvlen, NULL, NULL)
+            != NGX_OK)
+        {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
+/* The first n fences were answered: those connections are gone. */
+void
+ngx_http_mkt_redis_fenced(ngx_uint_t n)
+{
+    ngx_http_mkt_redis_worker_t  *w = &ngx_http_mkt_redis_w;
+
+    n = ngx_min(n, w->nsuspects);
+
+    ngx_memmove(&w->suspects[0], &w->suspects[n],
+                (w->nsuspects - n) * sizeof(ngx_http_mkt_redis_suspect_t));
+    w->nsuspects -= n;
+}
+
+
 /* --- connections -------------------------------------------------------- */
 
 static ngx_int_t
@@ -879,6 +1022,24 @@ ngx_http_mkt_redis_dispatch(ngx_http_mkt_redis_conn_t *rc)
 static void
 ngx_http_mkt_redis_fail(ngx_http_mkt_redis_conn_t *rc, const char *why)
 {
+    ngx_http_mkt_redis_suspect_t  *sp;
+    ngx_http_mkt_redis_worker_t   *w = &ngx_http_mkt_redis_w;
+
+    /* a server that stopped answering may yet run what it received */
+    if (rc->client_id > 0 && rc->npending) {
+        if (w->nsuspects == NGX_HTTP_MKT_REDIS_SUSPECTS) {
+            ngx_memmove(&w->suspects[0], &w->suspects[1],
+                        (NGX_HTTP_MKT_REDIS_SUSPECTS - 1)
+                        * sizeof(ngx_http_mkt_redis_suspect_t));
+            w->nsuspects--;
+        }
+
+        sp = &w->suspects[w->nsuspects++];
+        sp->client_id = rc->client_id;
+        sp->addr_len = rc->addr_len;
+        ngx_memcpy(sp->addr, rc->addr, rc->addr_len);
+    }
+
     ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_redis_errors);
     ngx_http_mkt_redis_log(NGX_LOG_ERR, "connection failed", why);
     ngx_http_mkt_redis_failure();

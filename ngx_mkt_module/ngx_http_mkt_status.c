@@ -10,6 +10,8 @@
 static ngx_int_t ngx_http_mkt_status_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_mkt_status_handler(ngx_http_request_t *r);
+static u_char *ngx_http_mkt_status_gauges(u_char *p, ngx_http_mkt_shctx_t *sh,
+    ngx_uint_t prom);
 
 
 #define NGX_HTTP_MKT_COUNTER_NAME(name, help)  ngx_string(#name),
@@ -129,6 +131,61 @@ ngx_http_mkt_count_worker_n(ngx_http_mkt_counter_e c, ngx_uint_t n)
 }
 
 
+/*
+ * This worker's slot of gauges, claimed by its pid: a free one, else one
+ * left by a worker that died without releasing it.  NULL when all are
+ * taken (the gauges then leave this worker out).
+ */
+ngx_http_mkt_gauges_t *
+ngx_http_mkt_gauges_claim(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                 i, pass;
+    ngx_atomic_uint_t          pid;
+    ngx_http_mkt_gauges_t     *g;
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mkt_module);
+    sh = mcf->status_zone->data;
+
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < NGX_HTTP_MKT_GAUGE_SLOTS; i++) {
+            g = &sh->worker[i];
+            pid = g->pid;
+
+            if (pass == 1 && (pid == 0 || kill((pid_t) pid, 0) == 0
+                              || ngx_errno != NGX_ESRCH))
+            {
+                continue;
+            }
+
+            if ((pass == 0 && pid != 0)
+                || !ngx_atomic_cmp_set(&g->pid, pid, (ngx_atomic_uint_t)
+                                                     ngx_pid))
+            {
+                continue;
+            }
+
+            g->redis_queue = 0;
+            g->spool_oldest = 0;
+
+            return g;
+        }
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_http_mkt_gauges_release(ngx_http_mkt_gauges_t *g)
+{
+    g->redis_queue = 0;
+    g->spool_oldest = 0;
+    (void) ngx_atomic_cmp_set(&g->pid, (ngx_atomic_uint_t) ngx_pid, 0);
+}
+
+
 char *
 ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -181,7 +238,7 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sh = mcf->status_zone->data;
 
-    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n")
+    size = sizeof("{\"version\":\"" NGX_HTTP_MKT_VERSION "\"}\n") + 512
            + ngx_http_mkt_plugin_status_size(mcf);
 
     for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
@@ -210,6 +267,7 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         }
 
         b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 1);
+        b->last = ngx_http_mkt_status_gauges(b->last, sh, 1);
 
         ngx_str_set(&r->headers_out.content_type,
                     "text/plain; version=0.0.4; charset=utf-8");
@@ -226,6 +284,7 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         }
 
         b->last = ngx_http_mkt_plugin_status(b->last, sh, mcf, 0);
+        b->last = ngx_http_mkt_status_gauges(b->last, sh, 0);
 
         ngx_str_set(&r->headers_out.content_type, "application/json");
     }
@@ -264,4 +323,62 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_output_filter(r, &out[0]);
+}
+
+
+/*
+ * The gauges over the live workers' slots: events queued in memory for
+ * Redis (summed) and the age of the oldest event waiting in a spool file
+ * (the oldest of all).  A slot whose worker died is skipped.
+ */
+static u_char *
+ngx_http_mkt_status_gauges(u_char *p, ngx_http_mkt_shctx_t *sh,
+    ngx_uint_t prom)
+{
+    ngx_uint_t              i;
+    ngx_msec_t              age;
+    ngx_time_t             *tp;
+    ngx_atomic_uint_t       queue, oldest, pid, ms, now;
+    ngx_http_mkt_gauges_t  *g;
+
+    queue = 0;
+    oldest = 0;
+
+    for (i = 0; i < NGX_HTTP_MKT_GAUGE_SLOTS; i++) {
+        g = &sh->worker[i];
+        pid = g->pid;
+
+        if (pid == 0
+            || (kill((pid_t) pid, 0) == -1 && ngx_errno == NGX_ESRCH))
+        {
+            continue;
+        }
+
+        queue += g->redis_queue;
+        ms = g->spool_oldest;
+
+        if (ms && (oldest == 0 || ms < oldest)) {
+            oldest = ms;
+        }
+    }
+
+    tp = ngx_timeofday();
+    now = (ngx_atomic_uint_t) tp->sec * 1000 + tp->msec;
+    age = (oldest && now > oldest) ? (ngx_msec_t) (now - oldest) : 0;
+
+    if (prom) {
+        return ngx_sprintf(p,
+                   "# HELP mkt_events_redis_queue Events in the Redis "
+                   "sink's memory queues, all workers\n"
+                   "# TYPE mkt_events_redis_queue gauge\n"
+                   "mkt_events_redis_queue %uA\n"
+                   "# HELP mkt_events_spool_oldest_age_seconds Age of the "
+                   "oldest event waiting in a spool file, 0 when none\n"
+                   "# TYPE mkt_events_spool_oldest_age_seconds gauge\n"
+                   "mkt_events_spool_oldest_age_seconds %M.%03M\n",
+                   queue, age / 1000, age % 1000);
+    }
+
+    return ngx_sprintf(p, ",\"events_redis_queue\":%uA"
+                       ",\"events_spool_oldest_age_ms\":%M", queue, age);
 }
