@@ -363,6 +363,11 @@ ngx_http_mkt_collect_handler(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     cc = lcf->collect;
 
+    if (cc == NULL) {
+        /* not reached: "if" and "limit_except" blocks inherit it */
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_collect_requests);
 
     /* a pixel cached by the browser or a proxy is a conversion lost */
@@ -472,6 +477,11 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     cc = lcf->collect;
     rb = r->request_body;
+
+    if (cc == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
     len = 0;
 

@@ -121,6 +121,13 @@ ngx_http_mkt_dedup_init(ngx_conf_t *cf, ngx_http_mkt_collect_main_t *cm,
         return NGX_ERROR;
     }
 
+    if (cm->zone->data) {
+        /* a zone of this name is there: mkt_tags_cache zone=mkt_dedup */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &name);
+        return NGX_ERROR;
+    }
+
     dd->lru.insert = ngx_http_mkt_dedup_insert_value;
     dd->lru.queue_offset = offsetof(ngx_rbtree_node_t, color)
                            + offsetof(ngx_http_mkt_dedup_node_t, queue);

@@ -29,7 +29,9 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_mkt_log_sink_write(void *data, u_char *line,
-    size_t len);
+    size_t len, ngx_uint_t sync);
+static ngx_int_t ngx_http_mkt_log_drain(ngx_open_file_t *file,
+    ngx_log_t *log);
 static void ngx_http_mkt_log_sink_exit(void *data);
 static void ngx_http_mkt_log_flush(ngx_open_file_t *file, ngx_log_t *log);
 static void ngx_http_mkt_log_flush_handler(ngx_event_t *ev);
@@ -45,8 +47,9 @@ static u_char             *ngx_http_mkt_event_line;   /* MKT_EVENT_MAX + 1 */
 /*
  * Adds a sink: write() is handed every event as one JSON line (ending in
  * "\n") and answers NGX_OK when the event is stored (written, queued for a
- * write that cannot lose it, or spooled), else NGX_ERROR; exit(), if any,
- * runs at worker exit.
+ * write that cannot lose it, or spooled), else NGX_ERROR; with sync (an
+ * event acknowledged to a client) a sink that buffers writes it at once.
+ * exit(), if any, runs at worker exit.
  */
 ngx_int_t
 ngx_http_mkt_events_sink_add(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf,
@@ -135,12 +138,12 @@ ngx_http_mkt_events_enabled(ngx_http_request_t *r)
 }
 
 
-/* Whether this request may record exposures and touches: events on,
- * tracking permitted, and neither a bot nor a prefetch. */
+/* Whether this request may record touches: events on, tracking
+ * permitted, and neither a HEAD (a monitor), a bot nor a prefetch. */
 ngx_uint_t
 ngx_http_mkt_events_wanted(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    return ngx_http_mkt_events_enabled(r)
+    return ngx_http_mkt_events_enabled(r) && r->method != NGX_HTTP_HEAD
            && !ctx->no_tracking && !ctx->bot && !ctx->prefetch;
 }
 
@@ -239,13 +242,14 @@ ngx_http_mkt_event_from_request(ngx_http_request_t *r,
  * sink stored it (the event may be acknowledged), NGX_DECLINED when a
  * plugin dropped it (on purpose: acknowledge it all the same), NGX_ERROR
  * when no sink stored it (counted as dropped) or events are off.  ev
- * itself is not changed but for its id.
+ * itself is not changed.  Conversions are acknowledged to clients: sinks
+ * store them synchronously (the log sink writes them at once).
  */
 ngx_int_t
 ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
 {
     size_t                     len;
-    ngx_uint_t                 i, stored;
+    ngx_uint_t                 i, stored, sync;
     mkt_event_t                out;
     ngx_http_mkt_sink_t       *sink;
     ngx_http_mkt_main_conf_t  *mcf;
@@ -260,11 +264,10 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
         return NGX_ERROR;
     }
 
-    ev->id.data = id;
-    ev->id.len = MKT_EVENT_ID_LEN;
-
     /* plugins change a copy: callers reuse ev for the next event */
     out = *ev;
+    out.id.data = id;
+    out.id.len = MKT_EVENT_ID_LEN;
 
     if (ngx_http_mkt_plugin_event(r, &out) == NGX_DECLINED) {
         return NGX_DECLINED;
@@ -281,10 +284,11 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sink = mcf->sinks->elts;
+    sync = (out.type == MKT_EVENT_CONVERSION);
     stored = 0;
 
     for (i = 0; i < mcf->sinks->nelts; i++) {
-        if (sink[i].write(sink[i].data, ngx_http_mkt_event_line, len)
+        if (sink[i].write(sink[i].data, ngx_http_mkt_event_line, len, sync)
             == NGX_OK)
         {
             stored++;
@@ -427,10 +431,13 @@ ngx_http_mkt_events_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Whole lines only: the buffer is flushed before a line that does not
  * fit, and every write() holds complete lines, so that with O_APPEND the
- * lines of several workers never interleave.
+ * lines of several workers never interleave.  A sync line (an event
+ * acknowledged to a client) is written at once, with the lines buffered
+ * before it, and stored only if that write succeeds.
  */
 static ngx_int_t
-ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len)
+ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len,
+    ngx_uint_t sync)
 {
     ngx_http_mkt_log_sink_t  *sink = data;
 
@@ -444,7 +451,8 @@ ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len)
     }
 
     if (len > (size_t) (buffer->last - buffer->pos)) {
-        ngx_http_mkt_log_flush(sink->file, ngx_cycle->log);
+        /* a failure loses those lines (counted), not this one */
+        (void) ngx_http_mkt_log_drain(sink->file, ngx_cycle->log);
     }
 
     if (len > (size_t) (buffer->last - buffer->start)) {
@@ -458,6 +466,10 @@ ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len)
 
     buffer->pos = ngx_cpymem(buffer->pos, line, len);
     buffer->lines++;
+
+    if (sync) {
+        return ngx_http_mkt_log_drain(sink->file, ngx_cycle->log);
+    }
 
     return NGX_OK;
 }
@@ -478,12 +490,24 @@ ngx_http_mkt_log_sink_exit(void *data)
 static void
 ngx_http_mkt_log_flush(ngx_open_file_t *file, ngx_log_t *log)
 {
+    (void) ngx_http_mkt_log_drain(file, log);
+}
+
+
+/* Writes the buffer and empties it: NGX_ERROR when the write failed (its
+ * lines are lost, counted and logged). */
+static ngx_int_t
+ngx_http_mkt_log_drain(ngx_open_file_t *file, ngx_log_t *log)
+{
+    ngx_int_t                rc;
     ngx_http_mkt_log_buf_t  *buffer = file->data;
 
+    rc = NGX_OK;
+
     if (buffer->pos != buffer->start) {
-        (void) ngx_http_mkt_log_write(file, log, buffer->start,
-                                      buffer->pos - buffer->start,
-                                      buffer->lines);
+        rc = ngx_http_mkt_log_write(file, log, buffer->start,
+                                    buffer->pos - buffer->start,
+                                    buffer->lines);
     }
 
     buffer->pos = buffer->start;
@@ -492,6 +516,8 @@ ngx_http_mkt_log_flush(ngx_open_file_t *file, ngx_log_t *log)
     if (buffer->event->timer_set) {
         ngx_del_timer(buffer->event);
     }
+
+    return rc;
 }
 
 

@@ -787,8 +787,9 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);
     }
 
+    /* a HEAD is a monitor or a link checker: nobody saw the page */
     if (req.sticky != NULL && !ctx->no_tracking && !ctx->bot
-        && !ctx->prefetch)
+        && !ctx->prefetch && r->method != NGX_HTTP_HEAD)
     {
         ngx_http_mkt_exposures(r, ctx, cfg);
     }

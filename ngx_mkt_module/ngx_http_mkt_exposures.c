@@ -138,6 +138,12 @@ ngx_http_mkt_exposures_conf(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
         return NGX_ERROR;
     }
 
+    if (x->zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &name);
+        return NGX_ERROR;
+    }
+
     x->zone->init = ngx_http_mkt_exposures_zone_init;
     x->zone->data = x;
 

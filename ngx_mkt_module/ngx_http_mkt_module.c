@@ -373,9 +373,22 @@ ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mkt_loc_conf_t  *prev = parent;
     ngx_http_mkt_loc_conf_t  *conf = child;
 
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->user_id, prev->user_id, NULL);
     ngx_conf_merge_ptr_value(conf->conversions, prev->conversions, NULL);
+
+    /*
+     * "if" and "limit_except" blocks keep their location's content
+     * handler (ngx_http_update_location_config() replaces it only when
+     * the block has one): they need its mkt_collect too.
+     */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (conf->collect == NULL && clcf->noname) {
+        conf->collect = prev->collect;
+    }
 
     return NGX_CONF_OK;
 }

@@ -193,7 +193,7 @@ typedef struct {
 
 /* an event sink: see ngx_http_mkt_events_sink_add() */
 typedef ngx_int_t (*ngx_http_mkt_sink_write_pt)(void *data, u_char *line,
-    size_t len);
+    size_t len, ngx_uint_t sync);
 typedef void (*ngx_http_mkt_sink_exit_pt)(void *data);
 
 typedef struct {

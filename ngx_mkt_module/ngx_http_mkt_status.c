@@ -38,6 +38,12 @@ ngx_http_mkt_status_init_zone(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
         return NGX_ERROR;
     }
 
+    if (mcf->status_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &name);
+        return NGX_ERROR;
+    }
+
     mcf->status_zone->init = ngx_http_mkt_status_zone_init;
     mcf->status_zone->data = mcf;     /* for the init; then the counters */
 

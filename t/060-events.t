@@ -138,6 +138,9 @@ is(scalar(() = events($log)), $n, 'prefetch: no exposure');
 visit(new_jar(), '/', 'Sec-GPC' => '1');
 is(scalar(() = events($log)), $n, 'GPC: no exposure');
 
+request(HEAD => '/', jar => new_jar(), headers => { Host => 'www.example.com' });
+is(scalar(() = events($log)), $n, 'HEAD (a monitor): no exposure');
+
 # --- touches ---------------------------------------------------------------
 
 my $tjar = new_jar();

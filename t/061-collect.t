@@ -664,6 +664,58 @@ $st = decode_json(request(GET => '/status')->{body});
 is($st->{collect_unacknowledged}, 2, 'collect_unacknowledged');
 is($st->{conversions_deduplicated}, 0, 'nothing deduplicated');
 
+# --- the buffered log sink writes conversions at once; a full disk: 503 ---
+
+my $buf = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/exp.json;
+    mkt_events_log %%PREFIX%%/events.jsonl buffer=64k flush=1h;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /c {
+            mkt_collect;
+            # an "if" keeps the location's content handler, and needs its
+            # mkt_collect too
+            if (\$arg_debug) { set \$d 1; }
+        }
+        location = /status { mkt_status; }
+    }
+EOF
+is(request(GET => '/c?goal=signup&order=B-1')->{status}, 204,
+   'buffered sink: acknowledged');
+like(read_file($buf->prefix . '/events.jsonl') // '', qr/"order":"B-1"/,
+     'and already in the file, although the buffer flushes after 1h');
+is(request(GET => '/c?goal=signup&order=B-2&debug=1')->{status}, 204,
+   'through an "if" in the location: answered, not a crash');
+like(read_file($buf->prefix . '/events.jsonl'), qr/"order":"B-2"/,
+     'and recorded');
+$buf->stop;
+
+my $full = start_nginx(files => { 'exp.json' => $exp },
+                       allow => [qr/write\(\) to "\/dev\/full" failed/],
+                       http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_config %%PREFIX%%/exp.json;
+    mkt_events_log /dev/full buffer=64k flush=1h;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /c { mkt_collect; }
+        location = /status { mkt_status; }
+    }
+EOF
+refused(request(GET => '/c?goal=signup&order=F-1'), 503,
+        'events could not be stored: retry later', undef,
+        'a disk full: not acknowledged');
+refused(request(GET => '/c?goal=signup&order=F-1'), 503,
+        'events could not be stored: retry later', undef,
+        'and a retry is tried again, not taken for a duplicate');
+$st = decode_json(request(GET => '/status')->{body});
+is($st->{events_log_errors}, 2, 'events_log_errors');
+is($st->{collect_unacknowledged}, 2, 'collect_unacknowledged');
+$full->stop;
+
 # --- configuration -------------------------------------------------------
 
 my $dir = test_dir();
@@ -708,5 +760,16 @@ EOF
 nginx_test_fails('twice', <<"EOF", qr/"mkt_collect" directive is duplicate/);
     server { location / { mkt_collect; mkt_collect; } }
 EOF
+nginx_test_fails('a cache zone named like the dedup zone', <<"EOF",
+    mkt_config $dir/goals.json;
+    mkt_tags_cache zone=mkt_dedup:1m;
+    server { location / { mkt_collect; } }
+EOF
+                 qr/zone "mkt_dedup" is already used/);
+nginx_test_fails('a cache zone named like the status zone', <<"EOF",
+    mkt_tags_cache zone=mkt_status:64k;
+    server { location / { mkt_status; } }
+EOF
+                 qr/zone "mkt_status" is already used/);
 
 finish();
