@@ -121,27 +121,14 @@ ngx_http_mkt_tags_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    mcf->tags_zone = ngx_shared_memory_add(cf, &name, size,
-                                           &ngx_http_mkt_module);
-    if (mcf->tags_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
+    mcf->tags_zone = ngx_http_mkt_lru_zone(cf, &name, size, &cache->lru,
+                                   ngx_http_mkt_cache_rbtree_insert_value,
+                                   offsetof(ngx_rbtree_node_t, color)
+                                   + offsetof(ngx_http_mkt_cache_node_t,
+                                              queue),
+                                   "mkt_tags_cache");
 
-    if (mcf->tags_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already used", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    cache->lru.insert = ngx_http_mkt_cache_rbtree_insert_value;
-    cache->lru.queue_offset = offsetof(ngx_rbtree_node_t, color)
-                              + offsetof(ngx_http_mkt_cache_node_t, queue);
-    cache->lru.name = "mkt_tags_cache";
-
-    mcf->tags_zone->init = ngx_http_mkt_lru_init_zone;
-    mcf->tags_zone->data = cache;
-
-    return NGX_CONF_OK;
+    return mcf->tags_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
 
 invalid:
 

@@ -115,28 +115,15 @@ ngx_http_mkt_dedup_init(ngx_conf_t *cf, ngx_http_mkt_collect_main_t *cm,
     }
     dd->window = cm->window;
 
-    cm->zone = ngx_shared_memory_add(cf, &name, cm->dedup_size,
-                                     &ngx_http_mkt_module);
-    if (cm->zone == NULL) {
-        return NGX_ERROR;
-    }
+    /* fails for a name taken, e.g. by mkt_tags_cache zone=mkt_dedup */
+    cm->zone = ngx_http_mkt_lru_zone(cf, &name, cm->dedup_size, &dd->lru,
+                                     ngx_http_mkt_dedup_insert_value,
+                                     offsetof(ngx_rbtree_node_t, color)
+                                     + offsetof(ngx_http_mkt_dedup_node_t,
+                                                queue),
+                                     "mkt_dedup");
 
-    if (cm->zone->data) {
-        /* a zone of this name is there: mkt_tags_cache zone=mkt_dedup */
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already used", &name);
-        return NGX_ERROR;
-    }
-
-    dd->lru.insert = ngx_http_mkt_dedup_insert_value;
-    dd->lru.queue_offset = offsetof(ngx_rbtree_node_t, color)
-                           + offsetof(ngx_http_mkt_dedup_node_t, queue);
-    dd->lru.name = "mkt_dedup";
-
-    cm->zone->init = ngx_http_mkt_lru_init_zone;
-    cm->zone->data = dd;
-
-    return NGX_OK;
+    return cm->zone ? NGX_OK : NGX_ERROR;
 }
 
 

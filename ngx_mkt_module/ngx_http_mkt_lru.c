@@ -9,6 +9,40 @@
 #include "ngx_http_mkt_module.h"
 
 
+
+/*
+ * Adds the zone of an LRU kept in *lru (the first member of the zone's
+ * data, which is lru itself): NULL when nginx cannot, or when a zone of
+ * that name is already used by another of the module's zones.
+ */
+ngx_shm_zone_t *
+ngx_http_mkt_lru_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size,
+    ngx_http_mkt_lru_t *lru, ngx_rbtree_insert_pt insert,
+    size_t queue_offset, const char *label)
+{
+    ngx_shm_zone_t  *zone;
+
+    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_mkt_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", name);
+        return NULL;
+    }
+
+    lru->insert = insert;
+    lru->queue_offset = queue_offset;
+    lru->name = label;
+
+    zone->init = ngx_http_mkt_lru_init_zone;
+    zone->data = lru;
+
+    return zone;
+}
+
 /* The zone's init: its zone->data starts with an ngx_http_mkt_lru_t
  * whose insert, queue_offset and name are set.  A reload keeps it. */
 ngx_int_t

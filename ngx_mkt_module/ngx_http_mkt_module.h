@@ -453,6 +453,9 @@ typedef struct {
     const char                *name;          /* for slab messages */
 } ngx_http_mkt_lru_t;
 
+ngx_shm_zone_t *ngx_http_mkt_lru_zone(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size, ngx_http_mkt_lru_t *lru, ngx_rbtree_insert_pt insert,
+    size_t queue_offset, const char *label);
 ngx_int_t ngx_http_mkt_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_mkt_lru_remove_locked(ngx_http_mkt_lru_t *lru, ngx_queue_t *q);
 ngx_queue_t *ngx_http_mkt_lru_oldest_locked(ngx_http_mkt_lru_t *lru);
