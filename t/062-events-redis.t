@@ -10,6 +10,7 @@ use JSON::PP;
 use Mkt::Test;
 
 my $EXP = encode_json({
+    goals => ['purchase'],
     experiments => [
         { key => 'hero', variations => ['control', 'new-hero'],
           weights => [0.5, 0.5] },
@@ -41,6 +42,11 @@ sub start {
 
         location / {
             return 204;
+        }
+
+        location = /mkt/collect {
+            mkt off;
+            mkt_collect;
         }
 
         location = /status {
@@ -228,14 +234,16 @@ $ngx_small->stop;
 my $aof = start_redis(args => [qw(--appendonly yes --appendfsync always)]);
 $ngx = start($aof, params => 'batch=64 flush=100ms');
 
+# 5,000 beacons, each a conversion acknowledged with 204
 my $N = 5000;
 my $bad = 0;
 for my $i (1 .. $N) {
-    $bad++ unless $ngx->get('/lp', jar => new_jar())->{status} == 204;
+    $bad++ unless $ngx->get("/mkt/collect?goal=purchase&value=$i&order=K-$i")
+                      ->{status} == 204;
     $aof->kill if $i == 1500;
     $aof->start if $i == 3500;
 }
-is($bad, 0, "$N requests served through the outage");
+is($bad, 0, "$N beacons acknowledged through the outage");
 
 sub settled {
     my ($ngx, $redis, $n) = @_;
@@ -264,6 +272,9 @@ sub exactly_once {
 }
 
 exactly_once($ngx, $aof, $N, 'killed under load');
+my %orders = map { decode_json($_->[2])->{order} => 1 } stream_events($aof);
+is_deeply([sort keys %orders], [sort map { "K-$_" } 1 .. $N],
+          'every acknowledged conversion is in the stream, by its order');
 
 $st = status($ngx);
 ok($st->{events_spooled} > 0, 'events were spooled during the outage')
