@@ -406,6 +406,20 @@ scenario plain_204 --post "$beacon_body" --status 204 \
         }
 NGINX
 
+# the same beacons to the Redis sink alone: XADDs pipelined in batches to
+# the redis-server above (trimmed, so that its memory stays flat)
+instance beacon_redis <<NGINX
+    mkt_config $prefix/goals.json;
+    mkt_redis 127.0.0.1:$redis_port timeout=20ms;
+    mkt_events_redis stream=bench:events maxlen=100000;
+NGINX
+scenario beacon_redis --instance beacon_redis --post "$beacon_body" \
+    --status 204 --expect '^HTTP/1\.1 204' --reject '^Set-Cookie' <<'NGINX'
+        location = /index.html {
+            mkt_collect;
+        }
+NGINX
+
 # 14, 15. a plugin's cost (M6): mkt_returning with an experiments file of
 # one slot with a rule on attribute "tier", which
 # tests/bench/trivial_plugin.lua adds with a trivial attributes hook (hooks
