@@ -101,6 +101,19 @@ Try:
   objs/mkt lint conf.d/experiments.json
   objs/mkt explain conf.d/experiments.json --host www.example.com \
       --path /landing/ --attr id=visitor-1 --attr device=mobile
+  # events: curl is a bot to the module (decisions, but no exposure or
+  # touch events), so visit as a browser from a campaign, then convert
+  # (as navigator.sendBeacon sends it); the page's events are buffered
+  # for a second, the conversion is written at once
+  curl -s -o /dev/null -c /tmp/mkt.jar -b /tmp/mkt.jar \
+      -A 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36' \
+      'http://127.0.0.1:$port/?utm_source=xiaohongshu&utm_medium=social'
+  curl -si -b /tmp/mkt.jar -H 'Content-Type: text/plain' \
+      -d '{"goal":"purchase","value":129,"currency":"CNY","order":"A-1"}' \
+      http://127.0.0.1:$port/mkt/collect | head -1
+  sleep 1; tail -3 $prefix/events.jsonl
+  # and what they say (with enough traffic: objs/mkt gen for a preview)
+  objs/mkt report $prefix/events.jsonl --config conf.d/experiments.json
   # counters, JSON and Prometheus
   curl -s http://127.0.0.1:$port/mkt/status
   curl -s 'http://127.0.0.1:$port/mkt/status?format=prometheus'
