@@ -64,7 +64,7 @@ UNIT_BIN      := $(UNIT_C:tests/unit/%.c=$(BUILD)/plain/tests/%)
 ASAN_UNIT_BIN := $(UNIT_C:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
 .PHONY: all deps module lib cli test unit integration asan asan-unit \
-	asan-integration fuzz fuzz-regress demo bench bench-engine clean \
+	asan-integration fuzz fuzz-regress demo soak bench bench-engine clean \
 	distclean
 
 all: module lib cli
@@ -202,6 +202,11 @@ asan-integration: asan-build
 
 demo: all
 	conf.d/demo.sh $(CURDIR)/$(MODULE)
+
+# the benchmark's mix for SOAK_DURATION seconds (600) under ASan, 2 workers:
+# RSS, descriptors, zones and the error log checked (tests/soak/run.sh)
+soak: asan-build
+	tests/soak/run.sh
 
 # the engine first, on its own: the module builds before either runs
 BENCH_ENGINE := $(BUILD)/plain/bench/engine
