@@ -547,6 +547,12 @@ ngx_http_mkt_log_write(ngx_open_file_t *file, ngx_log_t *log, u_char *buf,
 
     err = (n == -1) ? ngx_errno : 0;
 
+    if (n > 0 && buf[n - 1] != '\n') {
+        /* ends the cut line, so that the next lines stay whole: a reader
+         * skips one line that is not JSON (if this byte fits at all) */
+        (void) ngx_write_fd(file->fd, (u_char *) "\n", 1);
+    }
+
     ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_log_errors, lines);
 
     if (logged != ngx_time()) {

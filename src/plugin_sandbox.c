@@ -293,6 +293,77 @@ mkt_plugin_new_env(lua_State *L, mkt_plugins_t *h)
 }
 
 
+/*
+ * Lua patterns are matched by backtracking in C, where the instruction
+ * budget is not checked: ('.-.-.-b') over 256 bytes takes over a second.
+ * string.find, match, gmatch and gsub refuse a pattern whose worst case,
+ * n^q steps for q quantifiers (* + - ?) over n bytes (n^(q+1) when not
+ * anchored with "^": every start is tried), exceeds
+ * MKT_PLUGIN_PATTERN_STEPS; a plain find (its 4th argument true) is never
+ * refused.  Upvalue 1: the library function; 2: the index of its "plain"
+ * argument, 0 for none.
+ */
+#define MKT_PLUGIN_PATTERN_STEPS  1e6
+
+static int
+pattern_guard(lua_State *L)
+{
+    int          q, plain;
+    size_t       n, len, i;
+    double       steps;
+    const char  *p;
+
+    plain = (int) lua_tointeger(L, lua_upvalueindex(2));
+
+    if (lua_type(L, 1) == LUA_TSTRING && lua_type(L, 2) == LUA_TSTRING
+        && !(plain && lua_toboolean(L, plain)))
+    {
+        (void) lua_tolstring(L, 1, &n);
+        p = lua_tolstring(L, 2, &len);
+
+        q = 0;
+
+        for (i = 0; i < len; i++) {
+            if (p[i] == '%') {
+                i++;                        /* an escaped character */
+
+            } else if (p[i] == '[') {
+                /* a set: its characters are literal ("[%]]" too) */
+                for (i++; i < len && p[i] != ']'; i++) {
+                    if (p[i] == '%') {
+                        i++;
+                    }
+                }
+
+            } else if (p[i] == '*' || p[i] == '+' || p[i] == '-'
+                       || p[i] == '?')
+            {
+                q++;
+            }
+        }
+
+        steps = 1;
+
+        for (i = 0; i < (size_t) q + (len == 0 || p[0] != '^'); i++) {
+            steps *= (double) n + 1;
+        }
+
+        if (steps > MKT_PLUGIN_PATTERN_STEPS) {
+            return luaL_error(L, "pattern too costly: %d quantifiers over "
+                              "%d bytes (a plugin's patterns must stay "
+                              "under %d steps)", q, (int) n,
+                              (int) MKT_PLUGIN_PATTERN_STEPS);
+        }
+    }
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+
+    return lua_gettop(L);
+}
+
+
 void
 mkt_plugin_open_base(lua_State *L)
 {
@@ -305,12 +376,29 @@ mkt_plugin_open_base(lua_State *L)
         { LUA_BITLIBNAME, luaopen_bit },
         { LUA_OSLIBNAME, luaopen_os }
     };
+    static const struct {
+        const char             *name;
+        int                     plain;
+    } patterns[] = {
+        { "find", 4 }, { "match", 0 }, { "gmatch", 0 }, { "gsub", 0 }
+    };
 
     for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
         lua_pushcfunction(L, libs[i].func);
         lua_pushstring(L, libs[i].name);
         lua_call(L, 1, 0);
     }
+
+    /* pattern functions with their cost guard, for the library tables
+     * copied into environments and for the strings' methods alike */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        lua_getfield(L, -1, patterns[i].name);
+        lua_pushinteger(L, patterns[i].plain);
+        lua_pushcclosure(L, pattern_guard, 2);
+        lua_setfield(L, -2, patterns[i].name);
+    }
+    lua_pop(L, 1);
 
     /* the strings' metatable is everyone's: hidden, and without dump */
     lua_pushliteral(L, "");

@@ -218,6 +218,25 @@ test_loaded_text_runs_in_the_sandbox(void **state)
 }
 
 
+/* a backtracking pattern would run in C for seconds, out of the budget's
+ * reach: refused by its worst case; simple and plain ones still work */
+static void
+test_costly_patterns_are_refused(void **state)
+{
+    check_refused("local s = ('x'):rep(256)\nlocal _ = s:find('.-.-.-b')",
+                  "pattern too costly: 3 quantifiers over 256 bytes");
+    check_refused("local _ = string.match(('a'):rep(300), 'a*a*b')",
+                  "pattern too costly: 2 quantifiers over 300 bytes");
+    check_refused("for w in ('ab'):rep(3000):gmatch('a+b') do end",
+                  "pattern too costly: 1 quantifiers over 6000 bytes");
+    check_refused("assert(('/shop/vip/x'):match('^/(%w+)/(%w+)') == 'shop'"
+                  " and ('a.-b'):find('.-', 1, true) == 2"
+                  " and ('[*]'):find('[*+-]') == 2"
+                  " and select(2, ('aaa'):gsub('a', 'b')) == 3)\n"
+                  "error('all ran')", "all ran");
+}
+
+
 static void
 test_the_string_metatable_is_hidden(void **state)
 {
@@ -611,6 +630,7 @@ main(void)
         cmocka_unit_test(test_debug_jit_and_environments_are_refused),
         cmocka_unit_test(test_string_dump_and_bytecode_loads_are_refused),
         cmocka_unit_test(test_loaded_text_runs_in_the_sandbox),
+        cmocka_unit_test(test_costly_patterns_are_refused),
         cmocka_unit_test(test_the_string_metatable_is_hidden),
         cmocka_unit_test(test_ctx_is_read_only),
         cmocka_unit_test(test_globals_do_not_leak_between_plugins),
