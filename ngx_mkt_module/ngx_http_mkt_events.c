@@ -138,12 +138,13 @@ ngx_http_mkt_events_enabled(ngx_http_request_t *r)
 }
 
 
-/* Whether this request may record touches: events on, tracking
- * permitted, and neither a HEAD (a monitor), a bot nor a prefetch. */
+/* Whether a person the module may track saw this page, so that it may
+ * count as an exposure or a touch: tracking permitted, and neither a HEAD
+ * (a monitor, a link checker), a bot nor a prefetch. */
 ngx_uint_t
-ngx_http_mkt_events_wanted(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+ngx_http_mkt_page_seen(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    return ngx_http_mkt_events_enabled(r) && r->method != NGX_HTTP_HEAD
+    return r->method != NGX_HTTP_HEAD
            && !ctx->no_tracking && !ctx->bot && !ctx->prefetch;
 }
 

@@ -655,8 +655,8 @@ ngx_http_mkt_forced(ngx_http_request_t *r, mkt_config_t *cfg,
  * Exposures (DESIGN.md section 8): one per visitor, experiment and
  * variation a day, the day kept in the sticky cookie.  Only assignments
  * by hash or sticky bucket in running experiments count: never forced
- * ones, winners of stopped experiments, bots, prefetches or untracked
- * visitors (the caller checks those).
+ * ones, winners of stopped experiments, HEADs, bots, prefetches or
+ * untracked visitors (the caller checks ngx_http_mkt_page_seen()).
  */
 static void
 ngx_http_mkt_exposures(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
@@ -787,10 +787,7 @@ ngx_http_mkt_experiments(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_regex_limit_hits);
     }
 
-    /* a HEAD is a monitor or a link checker: nobody saw the page */
-    if (req.sticky != NULL && !ctx->no_tracking && !ctx->bot
-        && !ctx->prefetch && r->method != NGX_HTTP_HEAD)
-    {
+    if (req.sticky != NULL && ngx_http_mkt_page_seen(r, ctx)) {
         ngx_http_mkt_exposures(r, ctx, cfg);
     }
 

@@ -750,7 +750,9 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
 
     /* after the experiments, so that it carries the assignments; with
      * the touch's parse still in the worker's scratch */
-    if (ctx->touch && ngx_http_mkt_events_wanted(r, ctx)) {
+    if (ctx->touch && ngx_http_mkt_events_enabled(r)
+        && ngx_http_mkt_page_seen(r, ctx))
+    {
         ngx_http_mkt_touch_event(r, ctx);
     }
 

@@ -493,7 +493,7 @@ ngx_int_t ngx_http_mkt_events_sink_add(ngx_conf_t *cf,
 ngx_int_t ngx_http_mkt_events_init_process(ngx_cycle_t *cycle);
 void ngx_http_mkt_events_exit_process(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_mkt_events_enabled(ngx_http_request_t *r);
-ngx_uint_t ngx_http_mkt_events_wanted(ngx_http_request_t *r,
+ngx_uint_t ngx_http_mkt_page_seen(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_event_from_request(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, mkt_event_type_e type, mkt_event_t *ev);
