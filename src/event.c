@@ -54,14 +54,28 @@ mkt_event_type_name(mkt_event_type_e type)
 }
 
 
+/* the longest member name the encoder writes ("currency", "click_id") */
+#define MEMBER_NAME_MAX  16
+
 /* ,"name": */
 static void
 name(mkt_jw_t *w, const char *sep, const char *s)
 {
-    mkt_jw_raw(w, sep, strlen(sep));
-    mkt_jw_raw(w, "\"", 1);
-    mkt_jw_raw(w, s, strlen(s));
-    mkt_jw_raw(w, "\":", 2);
+    char    buf[MEMBER_NAME_MAX + 4];
+    size_t  n;
+
+    /* sep is one character, "{" or ",": one piece */
+    n = strlen(s);
+    if (n > MEMBER_NAME_MAX) {
+        w->full = 1;
+        return;
+    }
+    buf[0] = sep[0];
+    buf[1] = '"';
+    memcpy(buf + 2, s, n);
+    buf[n + 2] = '"';
+    buf[n + 3] = ':';
+    mkt_jw_raw(w, buf, n + 4);
 }
 
 

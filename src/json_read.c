@@ -216,6 +216,16 @@ mkt_jr_string(mkt_jr_t *r, char *dst, size_t cap, size_t *len)
         }
         c = (unsigned char) r->p[r->pos];
 
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            /* ASCII standing for itself, the common case */
+            if (total < cap) {
+                dst[total] = (char) c;
+            }
+            total++;
+            r->pos++;
+            continue;
+        }
+
         if (c == '"') {
             r->pos++;
             break;

@@ -22,18 +22,6 @@ mkt_jw_init(mkt_jw_t *w, char *buf, size_t cap)
 }
 
 
-void
-mkt_jw_raw(mkt_jw_t *w, const char *s, size_t len)
-{
-    if (w->full || len > w->cap - w->len) {
-        w->full = 1;
-        return;
-    }
-    memcpy(w->buf + w->len, s, len);
-    w->len += len;
-}
-
-
 /* How the character cp (n bytes at s) is written: into esc, *out and its
  * length. */
 static size_t
@@ -67,11 +55,19 @@ escape(unsigned long cp, const char *s, size_t n, char esc[6],
 }
 
 
+/* A byte that stands for itself inside a JSON string. */
+static int
+plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+
 void
 mkt_jw_string(mkt_jw_t *w, const char *s, size_t len, size_t max)
 {
     char           esc[6];
-    size_t         n, wn, dn, decoded, written;
+    size_t         n, wn, dn, lim, decoded, written;
     unsigned long  cp;
     const char    *out;
 
@@ -81,6 +77,29 @@ mkt_jw_string(mkt_jw_t *w, const char *s, size_t len, size_t max)
     written = 0;
 
     while (len > 0) {
+        /* a run of printable ASCII other than '"' and '\\' is copied as
+         * it is, in one piece: a byte decoded is a byte written */
+        lim = max - decoded;
+        if (lim > 2 * max - written) {
+            lim = 2 * max - written;
+        }
+        if (lim > len) {
+            lim = len;
+        }
+
+        for (n = 0; n < lim && plain((unsigned char) s[n]); n++) {
+            /* void */
+        }
+
+        if (n > 0) {
+            mkt_jw_raw(w, s, n);
+            decoded += n;
+            written += n;
+            s += n;
+            len -= n;
+            continue;
+        }
+
         n = mkt_text_utf8_char(s, len, &cp);
 
         if (n == 0 || cp == 0) {
@@ -130,6 +149,43 @@ mkt_jw_int(mkt_jw_t *w, int64_t v)
 }
 
 
+/*
+ * The common case of a price: v is the double nearest a decimal with at
+ * most two digits after the point, 0.01 <= |v| < 1e13.  Its shortest
+ * form is then those digits, which is what "%.15g" prints (no exponent
+ * there, 15 significant digits are enough), without snprintf and strtod.
+ * Returns 0 for any other v.
+ */
+static int
+cents(mkt_jw_t *w, double v)
+{
+    char      frac[3];
+    int64_t   m;
+    uint64_t  u;
+
+    if (!(fabs(v) >= 0.01 && fabs(v) < 1e13)) {
+        return 0;
+    }
+
+    m = llround(v * 100);
+    if ((double) m / 100 != v) {
+        return 0;
+    }
+
+    u = m < 0 ? (uint64_t) -m : (uint64_t) m;
+    if (m < 0) {
+        mkt_jw_raw(w, "-", 1);
+    }
+    mkt_jw_int(w, (int64_t) (u / 100));
+
+    frac[0] = '.';
+    frac[1] = (char) ('0' + u % 100 / 10);
+    frac[2] = (char) ('0' + u % 10);
+    mkt_jw_raw(w, frac, u % 10 ? 3 : 2);
+    return 1;
+}
+
+
 void
 mkt_jw_number(mkt_jw_t *w, double v)
 {
@@ -138,6 +194,10 @@ mkt_jw_number(mkt_jw_t *w, double v)
 
     if (!isfinite(v)) {
         mkt_jw_raw(w, "null", 4);
+        return;
+    }
+
+    if (cents(w, v)) {
         return;
     }
 

@@ -8,6 +8,7 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use IO::Socket::INET;
 use Mkt::Test;
 
 my $SECRET = 'collect-secret-0123456789abcdef';
@@ -143,6 +144,51 @@ sub refused {
     is($res->{body}, $want, "$name: error body");
     is($res->{headers}{'content-type'}, 'application/json',
        "$name: JSON");
+}
+
+# the status of the next response on a kept-alive connection
+sub next_status {
+    my ($c) = @_;
+    my ($head, $line) = ('', '');
+    while (defined($line = <$c>)) {
+        $head .= $line;
+        last if $line eq "\r\n";
+    }
+    my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+    read($c, my $body, $len) if $len;
+    return $head =~ m{\AHTTP/1\.1 (\d+)} ? $1 : 0;
+}
+
+# n beacons (orders PFX-1 ...) sent on n kept-alive connections while
+# the worker is stopped, so that it reads them in one turn of its event
+# loop: ([status, write syscalls of the worker meanwhile], ...)
+sub batch {
+    my ($ngx, $pfx, $n) = @_;
+    my @c = map {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $ngx->port,
+                              Timeout => 10) or die "connect: $!";
+    } 1 .. $n;
+    my $send = sub {
+        my ($c, $path) = @_;
+        print $c "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    };
+    # every connection accepted and idle: a request each first
+    for my $c (@c) {
+        $send->($c, '/status');
+        next_status($c);
+    }
+    my ($worker) = $ngx->worker_pids;
+    my $syscw = sub {
+        read_file("/proc/$worker/io") =~ /^syscw: (\d+)/m ? $1 : -1;
+    };
+    kill 'STOP', $worker;
+    my $before = $syscw->();
+    $send->($c[$_ - 1], "/c?goal=signup&order=$pfx-$_") for 1 .. $n;
+    kill 'CONT', $worker;
+    my @st = map { next_status($_) } @c;
+    my $writes = $syscw->() - $before;
+    close $_ for @c;
+    return map { [$_, $writes] } @st;
 }
 
 my %count;    # the counters the requests below must leave
@@ -664,12 +710,14 @@ $st = decode_json(request(GET => '/status')->{body});
 is($st->{collect_unacknowledged}, 2, 'collect_unacknowledged');
 is($st->{conversions_deduplicated}, 0, 'nothing deduplicated');
 
-# --- the buffered log sink writes conversions at once; a full disk: 503 ---
+# --- the buffered log sink writes beacons before answering; disk full: 503 -
 
-my $buf = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
+my $buf = start_nginx(files => { 'exp.json' => $exp }, log_level => 'warn',
+                      http => <<"EOF");
     mkt_secret "$SECRET";
     mkt_config %%PREFIX%%/exp.json;
     mkt_events_log %%PREFIX%%/events.jsonl buffer=64k flush=1h;
+    access_log off;    # the write(2) calls counted below are the events'
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -690,6 +738,21 @@ is(request(GET => '/c?goal=signup&order=B-2&debug=1')->{status}, 204,
    'through an "if" in the location: answered, not a crash');
 like(read_file($buf->prefix . '/events.jsonl'), qr/"order":"B-2"/,
      'and recorded');
+
+# Group commit: beacons that arrive together are written together, and
+# each is answered only after that write.  The worker is stopped while
+# 20 kept-alive connections send a beacon each, so that one turn of its
+# event loop finds all 20: 20 answers (writev) and 1 write of 20 lines.
+my @order = batch($buf, 'G', 20);
+is_deeply([map { $_->[0] } @order], [(204) x 20],
+          'a batch of 20 beacons: all acknowledged');
+is($order[0][1], 21, 'with 20 answers and one write(2) of the events')
+    or diag("write syscalls: $order[0][1]");
+my $text = read_file($buf->prefix . '/events.jsonl');
+is(scalar(() = $text =~ /"order":"G-\d+"/g), 20,
+   'all 20 in the file when answered (the buffer flushes after 1h)');
+$st = decode_json(request(GET => '/status')->{body});
+is($st->{events_log_written}, 22, 'events_log_written: 2 + 20');
 $buf->stop;
 
 my $full = start_nginx(files => { 'exp.json' => $exp },
@@ -711,9 +774,17 @@ refused(request(GET => '/c?goal=signup&order=F-1'), 503,
 refused(request(GET => '/c?goal=signup&order=F-1'), 503,
         'events could not be stored: retry later', undef,
         'and a retry is tried again, not taken for a duplicate');
+@order = batch($full, 'FB', 5);
+is_deeply([map { $_->[0] } @order], [(503) x 5],
+          'a batch whose write fails: none acknowledged');
+@order = batch($full, 'FB', 5);
+is_deeply([map { $_->[0] } @order], [(503) x 5],
+          'and their orders are not taken for duplicates on a retry');
 $st = decode_json(request(GET => '/status')->{body});
-is($st->{events_log_errors}, 2, 'events_log_errors');
-is($st->{collect_unacknowledged}, 2, 'collect_unacknowledged');
+is($st->{events_log_errors}, 12, 'events_log_errors');
+is($st->{collect_unacknowledged}, 12, 'collect_unacknowledged');
+is($st->{events_dropped}, 12, 'events_dropped');
+is($st->{conversions_deduplicated}, 0, 'nothing deduplicated');
 $full->stop;
 
 # --- configuration -------------------------------------------------------

@@ -315,6 +315,67 @@ test_values_are_finite_numbers_with_a_fraction(void **state)
 }
 
 
+/* Prices take a shortcut past snprintf: it must print what the general
+ * rule prints, the shortest of "%.15g", "%.16g", "%.17g" that reads back
+ * as the value, with ".0" after an integer. */
+static void
+check_number(double v)
+{
+    char      want[64], buf[64];
+    int       prec, n;
+    mkt_jw_t  w;
+
+    for (prec = 15; ; prec++) {
+        n = snprintf(want, sizeof(want), "%.*g", prec, v);
+        if (prec == 17 || strtod(want, NULL) == v) {
+            break;
+        }
+    }
+    if (strpbrk(want, ".e") == NULL) {
+        snprintf(want + n, sizeof(want) - n, ".0");
+    }
+
+    mkt_jw_init(&w, buf, sizeof(buf));
+    mkt_jw_number(&w, v);
+    if (w.len != strlen(want) || memcmp(buf, want, w.len) != 0) {
+        fail_msg("%.17g: wrote %.*s, expected %s", v, (int) w.len, buf,
+                 want);
+    }
+}
+
+
+static void
+test_prices_print_as_the_general_rule_does(void **state)
+{
+    static const double  edges[] = {
+        0.01, -0.01, 0.07, 0.1, 0.5, 1, 19.99, -19.99, 129.5, 100.05,
+        9999999999999.99, -9999999999999.99, 1e13, 1e13 - 1, 1e13 + 0.5,
+        0.005, 0.015, 0.009999, 1.005, 2.675, 1e-5, 123456.789, 4503599627370.5
+    };
+    size_t    i;
+    int64_t   c;
+    uint64_t  x;
+
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        check_number(edges[i]);
+    }
+
+    /* every cent up to 1,000.00 and a pseudo-random sweep above */
+    for (c = -100000; c <= 100000; c++) {
+        check_number((double) c / 100);
+    }
+
+    x = 88172645463325252ULL;
+    for (i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_number((double) (int64_t) (x % 2000000000000000ULL) / 100);
+        check_number((double) (x >> 11) / (1 << 20));
+    }
+}
+
+
 static void
 test_ts_is_an_integer_whatever_its_value(void **state)
 {
@@ -619,6 +680,7 @@ main(void)
         cmocka_unit_test(test_touch_carries_campaign_click_and_referrer),
         cmocka_unit_test(test_touch_and_geo_setters_point_at_their_fields),
         cmocka_unit_test(test_values_are_finite_numbers_with_a_fraction),
+        cmocka_unit_test(test_prices_print_as_the_general_rule_does),
         cmocka_unit_test(test_ts_is_an_integer_whatever_its_value),
         cmocka_unit_test(test_quotes_backslashes_and_controls_are_escaped),
         cmocka_unit_test(
