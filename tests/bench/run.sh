@@ -868,6 +868,70 @@ done
             $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 } > "$out_dir/results.md"
 
+# The issues' targets: each pair's req/s ratio in every round (measured
+# in the same minute), their median, and whether the median meets it.
+targets=(
+    "mkt_exp5 plain 0.95 M2, M7 (4): 5 experiments"
+    "mkt_exp1000 plain 0.85 M2, M7 (5): 1,000 experiments"
+    "mkt_new plain 0.75 M7 (6): a new visitor every request"
+    "mkt_tags_hit plain 0.90 M4: every tag lookup a cache hit"
+    "mkt_tags_miss lua_tags 2.00 M4, M7 (7): cache misses vs lua-resty-redis"
+    "beacon plain_204 0.80 M5, M7 (8): beacons, log sink"
+    "mkt_plugin mkt_plugin_base 0.90 M6, M7 (9): a trivial plugin"
+)
+target_rows=()
+for t in "${targets[@]}"; do
+    read -r mine ref goal what <<< "$t"
+    [ -n "${s_port[$mine]:-}" ] && [ -n "${s_port[$ref]:-}" ] || continue
+    row=$(awk -F'\t' -v s="$mine" -v b="$ref" -v g="$goal" -v what="$what" '
+        function fmt(x) {
+            if (g >= 1) return sprintf("%.2fx", x)
+            return sprintf("%.1f%%", 100 * x)
+        }
+        NR > 1 && $2 == b { base[$1] = $3 }
+        NR > 1 && $2 == s { mine[$1] = $3 }
+        END {
+            n = 0
+            for (r = 1; r in mine; r++) {
+                if (base[r] > 0) {
+                    n++
+                    v[n] = mine[r] / base[r]
+                    rounds = rounds (n > 1 ? " " : "") fmt(v[n])
+                }
+            }
+            if (n == 0) exit
+            for (i = 1; i <= n; i++) {        # sorted, for the median
+                for (j = i + 1; j <= n; j++) {
+                    if (v[j] < v[i]) { x = v[i]; v[i] = v[j]; v[j] = x }
+                }
+            }
+            if (n % 2) med = v[(n + 1) / 2]
+            else med = (v[n / 2] + v[n / 2 + 1]) / 2
+            verdict = (med >= g) ? "met" : "not met"
+            printf "%s / %s\t%s\t%s\t%s\t%s\t%s\n", s, b, fmt(g), rounds,
+                fmt(med), verdict, what }' "$tsv")
+    [ -z "$row" ] || target_rows+=("$row")
+done
+
+if [ ${#target_rows[@]} -gt 0 ]; then
+    echo
+    printf '%-30s %7s %-26s %7s %-8s %s\n' pair target "per round" median \
+        verdict issue
+    printf '%s\n' "${target_rows[@]}" | awk -F'\t' '{
+        printf "%-30s %7s %-26s %7s %-8s %s\n", $1, $2, $3, $4, $5, $6 }'
+    {
+        echo
+        echo "Targets (req/s ratio of the pair in each round, the median" \
+            "of those; the verdict is the median's):"
+        echo
+        echo "| pair | target | per round | median | verdict | issue |"
+        echo "|---|--:|---|--:|---|---|"
+        printf '%s\n' "${target_rows[@]}" | awk -F'\t' '{
+            printf "| `%s` | %s | %s | %s | %s | %s |\n",
+                $1, $2, $3, $4, $5, $6 }'
+    } >> "$out_dir/results.md"
+fi
+
 echo
 echo "bench: wrote $out_dir/results.md (per-run data: $tsv)"
 echo "bench: mkt_status after the runs:"
