@@ -193,7 +193,8 @@ static int
 same_str(const mkt_str_t *a, const mkt_str_t *b)
 {
     return a->len == b->len
-           && (a->data == b->data || memcmp(a->data, b->data, a->len) == 0);
+           && (a->len == 0 || a->data == b->data
+               || memcmp(a->data, b->data, a->len) == 0);
 }
 
 
@@ -460,6 +461,7 @@ typedef struct {
     const char  *host;          /* lowercased into host_lc when it fits */
     size_t       host_len;
     int          host_lowered;
+    int          indexed;       /* the candidates came from the index */
     const char  *path;
     size_t       path_len;
     int          ascii;         /* the path is ASCII */
@@ -593,13 +595,34 @@ eval_one(const mkt_config_t *cfg, const mkt_request_t *req, uint32_t i,
     r->variation = -1;
     r->bucket = -1;
 
-    if (!host_matches(e, sh)) {
-        r->reason = MKT_REASON_HOST_MISMATCH;
-        return;
-    }
-    if (!path_matches(e, sh->path, sh->path_len, sh->ascii)) {
-        r->reason = MKT_REASON_PATH_MISMATCH;
-        return;
+    /*
+     * The index offers an experiment only for its host (compared as
+     * host_matches() does) and for paths starting with its path_prefix:
+     * then only what the index does not compare is left to check.
+     */
+    if (sh->indexed) {
+        if (sh->ascii && e->path_literal != 0) {
+            if (e->path_literal == MKT_PATH_EXACT
+                && sh->path_len != e->path_prefix.len)
+            {
+                r->reason = MKT_REASON_PATH_MISMATCH;
+                return;
+            }
+
+        } else if (!mkt_cfg_path_matches(e, sh->path, sh->path_len)) {
+            r->reason = MKT_REASON_PATH_MISMATCH;
+            return;
+        }
+
+    } else {
+        if (!host_matches(e, sh)) {
+            r->reason = MKT_REASON_HOST_MISMATCH;
+            return;
+        }
+        if (!path_matches(e, sh->path, sh->path_len, sh->ascii)) {
+            r->reason = MKT_REASON_PATH_MISMATCH;
+            return;
+        }
     }
 
     /* QA forcing previews any status, schedule, audience and traffic,
@@ -743,6 +766,7 @@ mkt_experiments_eval(const mkt_config_t *cfg, const mkt_request_t *req,
     }
 
     shared_host(&sh, req->host, req->host_len);
+    sh.indexed = !req->all;
     sh.path = req->path ? req->path : "";
     sh.path_len = req->path ? req->path_len : 0;
     sh.ascii = is_ascii(sh.path, sh.path_len);
