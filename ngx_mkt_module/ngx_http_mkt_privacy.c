@@ -225,6 +225,10 @@ ngx_http_mkt_is_prefetch(ngx_http_mkt_signals_t *s)
 }
 
 
+/* per worker: the User-Agents seen, with their classes */
+static mkt_ua_cache_t  ngx_http_mkt_ua_cache;
+
+
 /* The request's User-Agent classes, computed once. */
 mkt_ua_t *
 ngx_http_mkt_request_ua(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
@@ -233,8 +237,9 @@ ngx_http_mkt_request_ua(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     if (!ctx->ua_done) {
         h = r->headers_in.user_agent;
-        mkt_ua_classify(h ? (char *) h->value.data : "",
-                        h ? h->value.len : 0, &ctx->ua);
+        mkt_ua_classify_cached(&ngx_http_mkt_ua_cache,
+                               h ? (char *) h->value.data : "",
+                               h ? h->value.len : 0, &ctx->ua);
         ctx->ua_done = 1;
     }
 

@@ -5,26 +5,30 @@ static const char  alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
-static int
-b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
+#define XX  0xff                 /* not in the alphabet */
+
+/* each byte's value, XX for others: bit 7 set only for XX, so four
+ * characters are checked with one test */
+static const unsigned char  value_of[256] = {
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, XX, XX, XX,
+    XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
+    XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+
+#undef XX
 
 
 size_t
@@ -63,37 +67,49 @@ mkt_b64url_encode(char *dst, const unsigned char *src, size_t n)
 size_t
 mkt_b64url_decode(unsigned char *dst, const char *src, size_t len)
 {
-    int             c;
-    size_t          i, out, bits;
-    unsigned long   acc;
+    size_t                i, out;
+    unsigned              a, b, c, d;
+    const unsigned char  *p = (const unsigned char *) src;
 
     if (len % 4 == 1) {
         return (size_t) -1;
     }
 
-    acc = 0;
-    bits = 0;
     out = 0;
 
-    for (i = 0; i < len; i++) {
-        c = b64url_value((unsigned char) src[i]);
-        if (c < 0) {
+    for (i = 0; i + 4 <= len; i += 4) {
+        a = value_of[p[i]];
+        b = value_of[p[i + 1]];
+        c = value_of[p[i + 2]];
+        d = value_of[p[i + 3]];
+        if ((a | b | c | d) & 0x80) {
             return (size_t) -1;
         }
-
-        acc = (acc << 6) | (unsigned long) c;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            dst[out++] = (unsigned char) (acc >> bits);
-            acc &= (1UL << bits) - 1;
-        }
+        dst[out] = (unsigned char) (a << 2 | b >> 4);
+        dst[out + 1] = (unsigned char) (b << 4 | c >> 2);
+        dst[out + 2] = (unsigned char) (c << 6 | d);
+        out += 3;
     }
 
-    /* leftover bits must be zero: reject non-canonical encodings */
-    if (acc != 0) {
-        return (size_t) -1;
+    /* two or three characters left: one or two bytes, and the unused low
+     * bits must be zero (reject non-canonical encodings) */
+    if (i < len) {
+        a = value_of[p[i]];
+        b = value_of[p[i + 1]];
+        c = i + 2 < len ? value_of[p[i + 2]] : 0;
+        if ((a | b | c) & 0x80) {
+            return (size_t) -1;
+        }
+        dst[out++] = (unsigned char) (a << 2 | b >> 4);
+        if (i + 2 < len) {
+            if (c & 3) {
+                return (size_t) -1;
+            }
+            dst[out++] = (unsigned char) (b << 4 | c >> 2);
+
+        } else if (b & 15) {
+            return (size_t) -1;
+        }
     }
 
     return out;

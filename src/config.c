@@ -395,6 +395,7 @@ parse_experiments(mkt_cfg_ctx_t *ctx, mkt_config_t *cfg, json_t *exps)
 
     for (i = 0; i < cfg->nexps; i++) {
         x = &cfg->exps[i];
+        cfg->nslot_exps += x->slot >= 0;
         cfg->sticky_refs[i].id = x->sticky_id;
         cfg->sticky_refs[i].exp = (uint32_t) i;
         x->variation_hashes = mkt_arena_alloc(ctx->arena,

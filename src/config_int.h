@@ -222,6 +222,7 @@ struct mkt_config_s {
     size_t              nexps;
     mkt_slot_t         *slots;
     size_t              nslots;
+    size_t              nslot_exps;     /* experiments naming a slot */
     mkt_str_t          *goals;
     size_t              ngoals;
     mkt_holdout_t       holdout;

@@ -3,19 +3,28 @@
  * so that a full cookie costs no more per experiment than an empty one. */
 #include <string.h>
 
+#include "b64url.h"
 #include "sticky.h"
 
-#define PREFIX       "s2."
 #define PREFIX_LEN   3
+#define ID_SPACE     2176782336u        /* 36^6 */
+
+/* s3: an entry's bytes, and its tag's bits */
+#define S3_ENTRY     7
+#define S3_ENTRY_MAX (S3_ENTRY + 2 + 2 + 3)
+#define S3_VAR       0x1f
+#define S3_FP        0x20
+#define S3_DAY       0x40
+#define S3_BV        0x80
+#define S3_BYTES     (MKT_STICKY_MAX * S3_ENTRY_MAX)
+
+/* s2 */
 #define ID_DIGITS    6
 #define FP_DIGITS    2
 #define VH_DIGITS    3
 #define DAY_DIGITS   3
 #define BV_DIGITS    4
 #define ENTRY_FIXED  (ID_DIGITS + FP_DIGITS + 1 + VH_DIGITS + DAY_DIGITS)
-
-static const char  b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-
 
 /* a digit's value + 1, 0 for other bytes: one load a digit */
 static const unsigned char  b36_digit[256] = {
@@ -115,30 +124,46 @@ fixed(const char *p, size_t n, uint32_t *out)
 }
 
 
-mkt_cookie_status_e
-mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
+/*
+ * Adds st->e[st->n], filled in by a decoder, unless its id is there
+ * already (malformed: -1).
+ */
+static int
+push(mkt_sticky_t *st)
 {
-    size_t               i, s, digits;
+    size_t    s;
+    uint32_t  id;
+
+    id = st->e[st->n].id;
+    for (s = slot_of(id); st->table[s] != 0;
+         s = (s + 1) & (MKT_STICKY_TABLE - 1))
+    {
+        if (st->e[st->table[s] - 1].id == id) {
+            return -1;
+        }
+    }
+    st->n++;
+    st->table[s] = (uint16_t) st->n;
+    return 0;
+}
+
+
+/* The entries of an "s2." value into st; the length of the signed part,
+ * or 0 when malformed. */
+static size_t
+decode_s2(const char *in, size_t len, mkt_sticky_t *st)
+{
+    size_t               i, digits;
     uint32_t             v, fp, vh, day;
     int                  d;
     const char          *p;
     mkt_sticky_entry_t  *e;
-    mkt_cookie_status_e  status;
-
-    mkt_sticky_init(st);
-
-    if (len > MKT_STICKY_COOKIE_MAX) {
-        return MKT_COOKIE_OVERSIZED;
-    }
-    if (len < PREFIX_LEN || memcmp(in, PREFIX, PREFIX_LEN) != 0) {
-        return MKT_COOKIE_MALFORMED;
-    }
 
     i = PREFIX_LEN;
 
     for ( ;; ) {
         if (st->n == MKT_STICKY_MAX || len - i < ENTRY_FIXED + 1) {
-            goto malformed;
+            return 0;
         }
 
         e = &st->e[st->n];
@@ -152,7 +177,7 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
             || fixed(p + ID_DIGITS + FP_DIGITS + 1, VH_DIGITS, &vh) != 0
             || fixed(p + ENTRY_FIXED - DAY_DIGITS, DAY_DIGITS, &day) != 0)
         {
-            goto malformed;
+            return 0;
         }
         e->fingerprint = (uint16_t) fp;
         e->variation = (uint8_t) v;
@@ -164,34 +189,156 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         v = 0;
         for (digits = 0; i < len && (d = b36_value(in[i])) >= 0; digits++) {
             if (digits == BV_DIGITS || (digits == 1 && v == 0)) {
-                goto malformed;         /* too long, or a leading zero */
+                return 0;               /* too long, or a leading zero */
             }
             v = v * 36 + (uint32_t) d;
             i++;
         }
         if (digits == 0 || v > MKT_BUCKET_VERSION_MAX) {
-            goto malformed;
+            return 0;
         }
         e->bucket_version = v;
 
-        /* each id once */
-        for (s = slot_of(e->id); st->table[s] != 0;
-             s = (s + 1) & (MKT_STICKY_TABLE - 1))
-        {
-            if (st->e[st->table[s] - 1].id == e->id) {
-                goto malformed;
-            }
+        if (push(st) != 0) {
+            return 0;
         }
-        st->n++;
-        st->table[s] = (uint16_t) st->n;
 
         if (i == len || in[i] == '.') {
-            break;
+            return i;
         }
         if (in[i] != '-') {
-            goto malformed;
+            return 0;
         }
         i++;
+    }
+}
+
+
+static uint32_t
+be16(const unsigned char *p)
+{
+    return (uint32_t) p[0] << 8 | p[1];
+}
+
+
+/* The entries of an "s3." value into st; the length of the signed part,
+ * or 0 when malformed. */
+static size_t
+decode_s3(const char *in, size_t len, mkt_sticky_t *st)
+{
+    size_t               i, n, end;
+    unsigned             tag;
+    uint32_t             fp, day, bv;
+    const char          *dot;
+    unsigned char        raw[S3_BYTES + 3];
+    const unsigned char *p, *last;
+    mkt_sticky_entry_t  *e;
+
+    dot = memchr(in + PREFIX_LEN, '.', len - PREFIX_LEN);
+    end = dot ? (size_t) (dot - in) : len;
+
+    /* the longest valid body: MKT_STICKY_MAX entries of S3_ENTRY_MAX */
+    if (end - PREFIX_LEN > MKT_B64URL_LEN(S3_BYTES)) {
+        return 0;
+    }
+    n = mkt_b64url_decode(raw, in + PREFIX_LEN, end - PREFIX_LEN);
+    if (n == (size_t) -1 || n == 0) {
+        return 0;
+    }
+
+    fp = day = bv = 0;
+    p = raw;
+    last = raw + n;
+
+    while (p < last) {
+        if (st->n == MKT_STICKY_MAX || last - p < S3_ENTRY) {
+            return 0;
+        }
+        e = &st->e[st->n];
+
+        e->id = (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+                | (uint32_t) p[2] << 8 | p[3];
+        e->vhash = (uint16_t) be16(p + 4);
+        tag = p[6];
+        p += S3_ENTRY;
+
+        i = ((tag & S3_FP) ? 2 : 0) + ((tag & S3_DAY) ? 2 : 0)
+            + ((tag & S3_BV) ? 3 : 0);
+        if ((size_t) (last - p) < i) {
+            return 0;
+        }
+
+        /* a field is written when it changes, and only then */
+        if (tag & S3_FP) {
+            if (be16(p) == fp) {
+                return 0;
+            }
+            fp = be16(p);
+            p += 2;
+        }
+        if (tag & S3_DAY) {
+            if (be16(p) == day) {
+                return 0;
+            }
+            day = be16(p);
+            p += 2;
+        }
+        if (tag & S3_BV) {
+            i = (uint32_t) p[0] << 16 | be16(p + 1);
+            if (i == bv) {
+                return 0;
+            }
+            bv = (uint32_t) i;
+            p += 3;
+        }
+
+        if (e->id >= ID_SPACE || e->vhash >= MKT_STICKY_VH_SPACE
+            || fp >= MKT_STICKY_FP_SPACE || day > MKT_STICKY_DAY_MAX
+            || bv > MKT_BUCKET_VERSION_MAX)
+        {
+            return 0;
+        }
+
+        e->variation = (uint8_t) (tag & S3_VAR);
+        e->fingerprint = (uint16_t) fp;
+        e->day = (uint16_t) day;
+        e->bucket_version = bv;
+        e->used = 0;
+
+        if (push(st) != 0) {
+            return 0;
+        }
+    }
+
+    return end;
+}
+
+
+mkt_cookie_status_e
+mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
+{
+    size_t               i;
+    mkt_cookie_status_e  status;
+
+    mkt_sticky_init(st);
+
+    if (len > MKT_STICKY_COOKIE_MAX) {
+        return MKT_COOKIE_OVERSIZED;
+    }
+
+    i = 0;
+    if (len >= PREFIX_LEN && in[0] == 's' && in[2] == '.') {
+        if (in[1] == '3') {
+            i = decode_s3(in, len, st);
+
+        } else if (in[1] == '2') {
+            i = decode_s2(in, len, st);
+        }
+    }
+
+    if (i == 0) {
+        mkt_sticky_init(st);
+        return MKT_COOKIE_MALFORMED;
     }
 
     status = mkt_cookie_check_signature(h, in, i, len);
@@ -199,24 +346,15 @@ mkt_sticky_decode(mkt_hmac_t *h, const char *in, size_t len, mkt_sticky_t *st)
         mkt_sticky_init(st);
     }
     return status;
-
-malformed:
-
-    mkt_sticky_init(st);
-    return MKT_COOKIE_MALFORMED;
 }
 
 
-static char *
-put_fixed(char *p, uint32_t v, size_t n)
+static unsigned char *
+put16(unsigned char *p, uint32_t v)
 {
-    size_t  i;
-
-    for (i = n; i > 0; i--) {
-        p[i - 1] = b36[v % 36];
-        v /= 36;
-    }
-    return p + n;
+    p[0] = (unsigned char) (v >> 8);
+    p[1] = (unsigned char) v;
+    return p + 2;
 }
 
 
@@ -224,14 +362,13 @@ int
 mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
     const mkt_config_t *cfg, char *out, size_t *len)
 {
-    char                      *p;
-    size_t                     i, kept;
+    size_t                     i;
+    uint32_t                   fp, day, bv;
+    unsigned char              raw[S3_BYTES], *p, *tag;
     const mkt_sticky_entry_t  *e;
 
-    p = out;
-    memcpy(p, PREFIX, PREFIX_LEN);
-    p += PREFIX_LEN;
-    kept = 0;
+    p = raw;
+    fp = day = bv = 0;
 
     for (i = 0; i < st->n; i++) {
         e = &st->e[i];
@@ -239,26 +376,42 @@ mkt_sticky_encode(mkt_hmac_t *h, const mkt_sticky_t *st,
             continue;
         }
 
-        if (kept++) {
-            *p++ = '-';
-        }
-        p = put_fixed(p, e->id, ID_DIGITS);
-        p = put_fixed(p, e->fingerprint, FP_DIGITS);
-        *p++ = b36[e->variation % MKT_EXP_VARIATIONS_MAX];
-        p = put_fixed(p, e->vhash, VH_DIGITS);
-        p = put_fixed(p, e->day <= MKT_STICKY_DAY_MAX ? e->day : 0,
-                      DAY_DIGITS);
+        p = put16(p, e->id >> 16);
+        p = put16(p, e->id);
+        p = put16(p, e->vhash);
+        tag = p++;
+        *tag = (unsigned char) (e->variation & S3_VAR);
 
-        p += mkt_base36_encode(p, e->bucket_version <= MKT_BUCKET_VERSION_MAX
-                                  ? e->bucket_version : 0);
+        if (e->fingerprint != fp) {
+            fp = e->fingerprint;
+            *tag |= S3_FP;
+            p = put16(p, fp);
+        }
+        if ((e->day <= MKT_STICKY_DAY_MAX ? e->day : 0) != day) {
+            day = e->day;
+            *tag |= S3_DAY;
+            p = put16(p, day);
+        }
+        if ((e->bucket_version <= MKT_BUCKET_VERSION_MAX
+             ? e->bucket_version : 0) != bv)
+        {
+            bv = e->bucket_version;
+            *tag |= S3_BV;
+            *p++ = (unsigned char) (bv >> 16);
+            p = put16(p, bv);
+        }
     }
 
-    if (kept == 0) {
+    if (p == raw) {
         *len = 0;
         return 0;
     }
 
-    *len = mkt_cookie_sign(h, out, (size_t) (p - out));
+    memcpy(out, "s3.", PREFIX_LEN);
+    i = PREFIX_LEN + mkt_b64url_encode(out + PREFIX_LEN, raw,
+                                       (size_t) (p - raw));
+
+    *len = mkt_cookie_sign(h, out, i);
     return *len ? 0 : -1;
 }
 

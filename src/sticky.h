@@ -20,20 +20,32 @@
 #define MKT_STICKY_TABLE        512     /* id hash slots (internal) */
 
 /*
- * Value: "s2." ENTRY *("-" ENTRY) ["." SIG], where SIG signs all before
- * the last dot as in the visitor cookie and ENTRY, lowercase base36, is
- *   ID   6 digits   the experiment's sticky_id (fnv32a(key) % 36^6)
- *   FP   2 digits   whom it was hashed for: mkt_sticky_fingerprint()
- *                   of the hash attribute's name and value
- *   VAR  1 digit    variation index (< MKT_EXP_VARIATIONS_MAX)
- *   VH   3 digits   its name: mkt_sticky_variation_hash()
- *   DAY  3 digits   day (unix days) of the last exposure, "000": none
- *   BV   1-4 digits bucketVersion assigned under, no leading zero
- * e.g. "s2.0009ix8c10rs0000-000xxpzz2zzzfr07.SIG": 16 to 19 bytes an
- * entry, so that MKT_STICKY_MAX of the longest and SIG take 3019 bytes,
- * under MKT_STICKY_COOKIE_MAX and browsers' 4096 with name and
- * attributes.  Entries are oldest first, each id once.  Every state has
- * exactly one encoding.
+ * Value: "s3." B64 ["." SIG], where SIG signs all before the last dot as
+ * in the visitor cookie and B64 is the base64url (canonical, no padding)
+ * of the entries, oldest first, each id once, each:
+ *   ID   4 bytes   the experiment's sticky_id (fnv32a(key) % 36^6),
+ *                  big-endian, as all fields
+ *   VH   2 bytes   its variation's name: mkt_sticky_variation_hash()
+ *   TAG  1 byte    bits 0-4 the variation index (< MKT_EXP_VARIATIONS_MAX);
+ *                  bits 5, 6, 7: FP, DAY, BV follow
+ *   FP   2 bytes   whom it was hashed for: mkt_sticky_fingerprint() of the
+ *                  hash attribute's name and value
+ *   DAY  2 bytes   day (unix days) of the last exposure, 0: none
+ *   BV   3 bytes   bucketVersion assigned under
+ * FP, DAY and BV are written only where they differ from the entry
+ * before's (the first entry's "before" is 0, 0, 0): a visitor's entries
+ * share one fingerprint, mostly one bucketVersion and few days, so most
+ * entries take 7 bytes, 9.3 characters, and MKT_STICKY_MAX of the
+ * longest (14 bytes) with SIG take 2820 bytes, under
+ * MKT_STICKY_COOKIE_MAX and browsers' 4096 with name and attributes.
+ * Every state has exactly one encoding: a field written with the value
+ * before is malformed.
+ *
+ * The format before, "s2.", is still read (and written as "s3." the next
+ * time the cookie is sent): "s2." ENTRY *("-" ENTRY) ["." SIG], ENTRY in
+ * lowercase base36: ID 6 digits, FP 2, VAR 1, VH 3, DAY 3 ("000": none),
+ * BV 1-4 digits without a leading zero; e.g.
+ * "s2.0009ix8c10rs0000-000xxpzz2zzzfr07.SIG", 16 to 19 bytes an entry.
  */
 typedef struct {
     uint32_t    id;
@@ -57,9 +69,9 @@ typedef struct {
 void mkt_sticky_init(mkt_sticky_t *st);
 
 /*
- * Parses and verifies a cookie value into st.  Strict: anything not in
- * the grammar above is MKT_COOKIE_MALFORMED, over MKT_STICKY_COOKIE_MAX
- * bytes MKT_COOKIE_OVERSIZED; with a key a signature is required
+ * Parses and verifies a cookie value ("s3." or "s2.") into st.  Strict:
+ * anything not in the grammars above is MKT_COOKIE_MALFORMED, over
+ * MKT_STICKY_COOKIE_MAX bytes MKT_COOKIE_OVERSIZED; with a key a signature is required
  * (MKT_COOKIE_UNSIGNED, MKT_COOKIE_BAD_SIGNATURE), without one it is
  * accepted unverified.  On any failure st is left empty: the visitor is
  * bucketed afresh (count the status for mkt_status).
@@ -68,7 +80,7 @@ mkt_cookie_status_e mkt_sticky_decode(mkt_hmac_t *h, const char *in,
     size_t len, mkt_sticky_t *st);
 
 /*
- * Writes the cookie value for st into out (MKT_STICKY_COOKIE_MAX bytes)
+ * Writes the cookie value ("s3.") for st into out (MKT_STICKY_COOKIE_MAX bytes)
  * and its length to *len.  With cfg, entries of experiments no longer in
  * the config are left out.  *len == 0: nothing left to store (expire the
  * cookie if the request had one).  -1 if signing failed.

@@ -566,6 +566,56 @@ mkt_ua_classify(const char *ua, size_t len, mkt_ua_t *out)
 }
 
 
+/* Where ua's classes are kept: a multiplicative hash of all its bytes,
+ * eight at a time (slot choice only; hits are compared exactly). */
+static size_t
+cache_slot(const char *ua, size_t len)
+{
+    size_t    i;
+    uint64_t  h, w;
+
+    h = (uint64_t) len * 0x9e3779b97f4a7c15ull;
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, ua + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        w = 0;
+        memcpy(&w, ua + i, len - i);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    h ^= h >> 29;
+    return (size_t) (h >> 40) & (MKT_UA_CACHE_SLOTS - 1);
+}
+
+
+void
+mkt_ua_classify_cached(mkt_ua_cache_t *c, const char *ua, size_t len,
+    mkt_ua_t *out)
+{
+    mkt_ua_cache_slot_t  *s;
+
+    /* (MKT_UA_CACHE_LEN < MKT_UA_SCAN_MAX: a key is the whole string) */
+    if (len == 0 || len > MKT_UA_CACHE_LEN) {
+        mkt_ua_classify(ua, len, out);
+        return;
+    }
+
+    s = &c->slot[cache_slot(ua, len)];
+    if (s->len == len && memcmp(s->text, ua, len) == 0) {
+        c->hits++;
+        *out = s->ua;
+        return;
+    }
+
+    mkt_ua_classify(ua, len, out);
+    s->len = (uint16_t) len;
+    s->ua = *out;
+    memcpy(s->text, ua, len);
+}
+
+
 const char *
 mkt_ua_device_name(mkt_ua_device_t device)
 {

@@ -5,6 +5,7 @@
 #define MKT_USERAGENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Only this many leading bytes are looked at: every token that decides a
  * class sits well inside real User-Agents' first few hundred bytes. */
@@ -75,6 +76,33 @@ typedef struct {
 /* Classifies ua (len bytes, not necessarily NUL-terminated; NULL if len
  * is 0).  Any bytes are accepted. */
 void mkt_ua_classify(const char *ua, size_t len, mkt_ua_t *out);
+
+/*
+ * A memo of mkt_ua_classify() for one worker (about 25 KiB): most
+ * requests come from a few browser builds, whose User-Agents repeat byte
+ * for byte.  Keyed by the whole string (at most MKT_UA_CACHE_LEN bytes,
+ * under MKT_UA_SCAN_MAX: every byte classifying reads), compared exactly,
+ * so a hit answers what classifying would.  Direct-mapped and bounded: a
+ * longer User-Agent is classified every time, and a miss replaces its
+ * slot.  Zeroed memory is an empty cache.
+ */
+#define MKT_UA_CACHE_SLOTS  64      /* a power of two */
+#define MKT_UA_CACHE_LEN    384
+
+typedef struct {
+    uint16_t  len;                  /* 0: empty */
+    mkt_ua_t  ua;
+    char      text[MKT_UA_CACHE_LEN];
+} mkt_ua_cache_slot_t;
+
+typedef struct {
+    size_t               hits;      /* for tests and curiosity */
+    mkt_ua_cache_slot_t  slot[MKT_UA_CACHE_SLOTS];
+} mkt_ua_cache_t;
+
+/* mkt_ua_classify() through the cache c. */
+void mkt_ua_classify_cached(mkt_ua_cache_t *c, const char *ua, size_t len,
+    mkt_ua_t *out);
 
 /* The lowercase names above; a value out of range gives "desktop" and
  * "other", the classes of an unrecognised User-Agent. */

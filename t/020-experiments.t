@@ -5,6 +5,8 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use MIME::Base64 qw(decode_base64url encode_base64url);
+use Digest::SHA qw(hmac_sha256);
 use Mkt::Test;
 
 my $SECRET = 'exp-secret-0123456789abcdef';
@@ -24,6 +26,44 @@ sub gb_hash2 { (fnv32a('' . fnv32a($_[0] . $_[1])) % 10000) / 10000 }
 sub gb_ns { (fnv32a($_[1] . '__' . $_[0]) % 1000) / 1000 }
 # a _mkt_sb entry's FP of "attribute||value" (src/sticky.h)
 sub sticky_fp { fnv32a("$_[0]||$_[1]") % 1296 }
+
+# The entries of an "s3." _mkt_sb (src/sticky.h): 4 bytes id, 2 name hash,
+# a tag (variation; FP, DAY, BV follow), each field carried over from the
+# entry before unless written.
+sub s3_entries {
+    my ($b64) = ($_[0] // '') =~ /\As3\.([A-Za-z0-9_-]+)\./ or return;
+    my $raw = decode_base64url($b64);
+    my ($fp, $day, $bv, @e) = (0, 0, 0);
+    while (length $raw) {
+        my ($id, $vh, $tag) = unpack 'N n C', substr($raw, 0, 7, '');
+        $fp = unpack 'n', substr($raw, 0, 2, '') if $tag & 0x20;
+        $day = unpack 'n', substr($raw, 0, 2, '') if $tag & 0x40;
+        $bv = unpack 'N', "\0" . substr($raw, 0, 3, '') if $tag & 0x80;
+        push @e, { id => $id, vh => $vh, var => $tag & 0x1f, fp => $fp,
+                   day => $day, bv => $bv };
+    }
+    return @e;
+}
+
+# An "s2." _mkt_sb (the format before) of one hero-2026q4 entry, signed.
+sub s2_cookie {
+    my ($vid, $var, $name, $day) = @_;
+    my $b36 = sub {
+        my ($v, $n) = @_;
+        my $s = '';
+        for (1 .. $n) {
+            $s = substr('0123456789abcdefghijklmnopqrstuvwxyz', $v % 36, 1)
+                . $s;
+            $v = int($v / 36);
+        }
+        return $s;
+    };
+    my $body = 's2.' . $b36->(fnv32a('hero-2026q4') % 36**6, 6)
+        . $b36->(sticky_fp('id', $vid), 2) . $var
+        . $b36->(fnv32a($name) % 46656, 3) . $b36->($day, 3) . '0';
+    return "$body."
+        . substr(encode_base64url(hmac_sha256($body, $SECRET)), 0, 16);
+}
 
 sub experiments {
     my (%o) = @_;
@@ -147,8 +187,15 @@ is hdr($res, 'x-hero'), '', 'and $mkt_exp_ is empty';
 
 # --- sticky buckets --------------------------------------------------------
 ok defined $v0->{jar}->cookie('_mkt_sb'), 'assignment stored in _mkt_sb';
-like $v0->{jar}->cookie('_mkt_sb'), qr/\As2\.[0-9a-z-]+\.[A-Za-z0-9_-]{16}\z/,
-    '_mkt_sb is a signed s2. value';
+like $v0->{jar}->cookie('_mkt_sb'),
+    qr/\As3\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}\z/,
+    '_mkt_sb is a signed s3. value';
+is_deeply [s3_entries($v0->{jar}->cookie('_mkt_sb'))],
+    [{ id => fnv32a('hero-2026q4') % 36**6, vh => fnv32a($v0->{var}) % 46656,
+       var => $v0->{var} eq 'control' ? 0 : 1,
+       fp => sticky_fp('id', $v0->{vid}), day => int(time / 86400),
+       bv => 0 }],
+    'its entry: experiment, variation, visitor, exposure day';
 
 # a control visitor whose bucket moves to new-hero under weights 0.01/0.99
 my ($ctl) = grep { $_->{var} eq 'control'
@@ -167,6 +214,35 @@ $ngx->reload(files => { 'exp.json' => experiments(weights => [0.01, 0.99],
 is hdr(request('GET', '/landing/x', jar => $ctl->{jar}), 'x-hero'), 'new-hero',
     'raising bucketVersion re-buckets the visitor';
 $ngx->reload(files => { 'exp.json' => experiments() });
+
+# --- an "s2." _mkt_sb (set before "s3."): read, written as "s3." next time
+{
+    my $jar = new_jar();
+    my $r = request('GET', '/landing/x', jar => $jar);
+    my ($vid, $got) = (hdr($r, 'x-vid'), hdr($r, 'x-hero'));
+    my ($idx, $name) = $got eq 'control' ? (1, 'new-hero') : (0, 'control');
+
+    # the variation hashing did not give, exposed today: nothing to write
+    $jar->set('_mkt_sb', s2_cookie($vid, $idx, $name, int(time / 86400)));
+    $r = request('GET', '/landing/x', jar => $jar);
+    is hdr($r, 'x-hero'), $name, 'an s2. sticky cookie is honoured';
+    is scalar(grep {/\A_mkt_sb=/} header_all($r, 'set-cookie')), 0,
+        'and not rewritten when nothing changed';
+
+    # never exposed: the exposure rewrites it, as s3.
+    $jar->set('_mkt_sb', s2_cookie($vid, $idx, $name, 0));
+    $r = request('GET', '/landing/x', jar => $jar);
+    is hdr($r, 'x-hero'), $name, 'an s2. cookie of no exposure is honoured';
+    is_deeply [s3_entries($jar->cookie('_mkt_sb'))],
+        [{ id => fnv32a('hero-2026q4') % 36**6, vh => fnv32a($name) % 46656,
+           var => $idx, fp => sticky_fp('id', $vid),
+           day => int(time / 86400), bv => 0 }],
+        'and rewritten as s3. with the same entry, exposed today';
+    $r = request('GET', '/landing/x', jar => $jar);
+    is hdr($r, 'x-hero'), $name, 'which the next request keeps';
+    is scalar(grep {/\A_mkt_sb=/} header_all($r, 'set-cookie')), 0,
+        'without rewriting it';
+}
 
 # --- namespaces: a pair never overlaps -------------------------------------
 my ($in_a, $in_b) = (0, 0);
@@ -301,8 +377,8 @@ my $crowd = new_jar();
 $res = request('GET', '/many', jar => $crowd);
 is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 1,
     'the first visit stores assignments';
-my ($body) = ($crowd->cookie('_mkt_sb') // '') =~ /\As2\.([^.]*)\./;
-is scalar(split /-/, $body // ''), 150, 'as many as the cookie holds';
+is scalar(my @entries = s3_entries($crowd->cookie('_mkt_sb'))), 150,
+    'as many as the cookie holds';
 $res = request('GET', '/many', jar => $crowd);
 is scalar(grep {/\A_mkt_sb=/} header_all($res, 'set-cookie')), 0,
     'the next visit does not rewrite the cookie';

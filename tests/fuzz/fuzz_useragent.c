@@ -1,5 +1,7 @@
 /* libFuzzer target for src/useragent.c: any bytes must classify without a
- * crash or an out-of-bounds read, into a valid, consistent class. */
+ * crash or an out-of-bounds read, into a valid, consistent class, and the
+ * per-worker cache must answer the same (kept across inputs, as a worker
+ * keeps it across requests). */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,10 +13,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
+static mkt_ua_cache_t  cache;
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mkt_ua_t   ua;
+    int        k;
+    mkt_ua_t   ua, cached;
     char      *copy;
 
     /* an exact-size heap copy, so ASan sees any read past len */
@@ -36,6 +42,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         || mkt_ua_browser_name(ua.browser) == NULL)
     {
         abort();
+    }
+
+    for (k = 0; k < 2; k++) {
+        mkt_ua_classify_cached(&cache, size ? copy : NULL, size, &cached);
+        if (cached.device != ua.device || cached.browser != ua.browser
+            || cached.bot != ua.bot)
+        {
+            abort();
+        }
     }
 
     free(copy);

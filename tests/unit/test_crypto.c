@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include "b64url.h"
+
+#define ALPHABET                                                              \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #include "hmac.h"
 #include "random.h"
 
@@ -72,6 +75,50 @@ test_b64url_decode_rejects_bad_alphabet_length_and_noncanonical(void **state)
     /* "Zh" carries a set bit past the one byte it encodes */
     assert_int_equal(mkt_b64url_decode(out, "Zh", 2), (size_t) -1);
     assert_int_equal(mkt_b64url_decode(out, "Zg", 2), 1);
+}
+
+
+/* Byte strings of 5 to 8 bytes (the last 0 to 3 of every value, or of
+ * every 97th for 3) round-trip; of the 64 characters in the last place,
+ * exactly those whose unused low bits are zero are accepted (64, or 16
+ * of them with 2 unused bits, or 4 with 4); a byte outside the alphabet
+ * is refused in every place. */
+static void
+test_b64url_decode_accepts_exactly_the_canonical_tails(void **state)
+{
+    char           enc[16], bad[16];
+    size_t         n, len, pos, k, good;
+    unsigned       v;
+    unsigned char  raw[8], back[8];
+
+    for (len = 0; len <= 3; len++) {
+        for (v = 0; v < (1u << (8 * len)); v += len == 3 ? 97 : 1) {
+            memcpy(raw, "abcde", 5);
+            for (k = 0; k < len; k++) {
+                raw[5 + k] = (unsigned char) (v >> (8 * k));
+            }
+            n = mkt_b64url_encode(enc, raw, 5 + len);
+            assert_int_equal(mkt_b64url_decode(back, enc, n), 5 + len);
+            assert_memory_equal(back, raw, 5 + len);
+
+            good = 0;
+            for (k = 0; k < 64; k++) {
+                memcpy(bad, enc, n);
+                bad[n - 1] = ALPHABET[k];
+                if (mkt_b64url_decode(back, bad, n) != (size_t) -1) {
+                    good++;
+                }
+            }
+            assert_int_equal(good, n % 4 == 2 ? 4 : n % 4 == 3 ? 16 : 64);
+
+            for (pos = 0; pos < n; pos++) {
+                memcpy(bad, enc, n);
+                bad[pos] = '.';
+                assert_int_equal(mkt_b64url_decode(back, bad, n),
+                                 (size_t) -1);
+            }
+        }
+    }
 }
 
 
@@ -157,6 +204,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_b64url_encodes_rfc4648_vectors_without_padding),
         cmocka_unit_test(test_b64url_decode_round_trips),
+        cmocka_unit_test(test_b64url_decode_accepts_exactly_the_canonical_tails),
         cmocka_unit_test(
             test_b64url_decode_rejects_bad_alphabet_length_and_noncanonical),
         cmocka_unit_test(test_hmac_sha256_matches_rfc4231_case_2),

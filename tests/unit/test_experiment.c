@@ -1083,6 +1083,110 @@ test_index_visits_only_candidates_with_equal_decisions(void **state)
 }
 
 
+/*
+ * The index's candidates skip the host and literal path checks it has
+ * made: every shape of match (hosts or none; a "^" literal path, exact or
+ * a prefix; a pattern with a literal prefix, one without; none) against
+ * hosts in any case, unknown, empty or too long to lowercase, and ASCII,
+ * UTF-8, invalid and empty paths decides as visiting every experiment.
+ */
+static void
+test_index_decides_every_match_shape_as_a_full_visit(void **state)
+{
+    char                    long_host[300];
+    size_t                  i, j, k, m, n, nall, checked;
+    unsigned                mask;
+    attrs_t                 a;
+    mkt_request_t           r;
+    mkt_config_t           *cfg;
+    mkt_exp_result_t        some[16], all[16];
+    const mkt_exp_result_t *x;
+    static const char *const  hosts[] = {
+        "www.example.com", "WWW.Example.COM", "b.example.com",
+        "other.example", "", NULL
+    };
+    static const char *const  paths[] = {
+        "/a/b.html", "/a/b.htmlx", "/a/", "/a", "/a/x", "/a/yx", "/b.html",
+        "/a/\xc3\xa9", "/a/\xff", "", "/"
+    };
+    /* which experiments apply, by hand (bit i: e<i>) */
+    static const struct { size_t host, path; unsigned mask; }  want[] = {
+        { 1, 0, 0x17 },                 /* e0 e1 e2 e4 */
+        { 2, 5, 0x29 },                 /* e0 e3 e5 */
+        { 0, 9, 0x81 },                 /* e0 e7 */
+        { 5, 7, 0x41 },                 /* e0 e6: UTF-8 through PCRE2 */
+        { 0, 8, 0x01 },                 /* invalid UTF-8 matches no path */
+    };
+    static const char  json[] =
+        "{\"experiments\": ["
+        "{\"key\": \"e0\", \"variations\": [\"a\", \"b\"]},"
+        "{\"key\": \"e1\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"host\": \"www.example.com\", \"path\": \"^/a/\"}},"
+        "{\"key\": \"e2\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"path\": \"^/a/b\\\\.html$\"}},"
+        "{\"key\": \"e3\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"host\": [\"www.example.com\", \"b.example.com\"], "
+        "\"path\": \"^/a/.*x$\"}},"
+        "{\"key\": \"e4\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"path\": \"b\\\\.html\"}},"
+        "{\"key\": \"e5\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"host\": \"b.example.com\"}},"
+        "{\"key\": \"e6\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"path\": \"^/a/\\u00e9\"}},"
+        "{\"key\": \"e7\", \"variations\": [\"a\", \"b\"], \"match\": "
+        "{\"host\": \"www.example.com\", \"path\": \"^$\"}}"
+        "]}";
+
+    cfg = config(json);
+    memset(long_host, 'h', sizeof(long_host));
+    n = checked = 0;
+
+    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        for (j = 0; j < sizeof(paths) / sizeof(paths[0]); j++) {
+            memset(&r, 0, sizeof(r));
+            r.attributes = with_id(&a, "7");
+            r.host = hosts[i] ? hosts[i] : long_host;
+            r.host_len = hosts[i] ? strlen(hosts[i]) : sizeof(long_host);
+            r.path = paths[j];
+            r.path_len = strlen(paths[j]);
+            r.now = NOW;
+
+            k = mkt_experiments_eval(cfg, &r, some);
+            r.all = 1;
+            nall = mkt_experiments_eval(cfg, &r, all);
+            assert_int_equal(nall, 8);
+
+            mask = 0;
+            for (m = 0; m < nall; m++) {
+                x = mkt_experiments_find(some, k, all[m].exp);
+                if (all[m].reason == MKT_REASON_HOST_MISMATCH
+                    || all[m].reason == MKT_REASON_PATH_MISMATCH)
+                {
+                    assert_true(x == NULL
+                                || x->reason == MKT_REASON_PATH_MISMATCH);
+                    continue;
+                }
+                assert_non_null(x);
+                assert_int_equal(x->reason, all[m].reason);
+                assert_int_equal(x->variation, all[m].variation);
+                mask |= 1u << all[m].exp;
+            }
+
+            for (m = 0; m < sizeof(want) / sizeof(want[0]); m++) {
+                if (want[m].host == i && want[m].path == j) {
+                    assert_int_equal(mask, want[m].mask);
+                    checked++;
+                }
+            }
+            n++;
+        }
+    }
+    assert_int_equal(checked, 5);
+    assert_int_equal(n, 66);
+    mkt_config_free(cfg);
+}
+
+
 /* 120 experiments whose candidates the index finds out of order: every
  * other one host-specific, every third with a path prefix. */
 static mkt_config_t *
@@ -1269,6 +1373,7 @@ main(void)
         cmocka_unit_test(test_experiments_variable_lists_assignments_in_config_order),
         cmocka_unit_test(test_cache_key_follows_the_decisions),
         cmocka_unit_test(test_index_visits_only_candidates_with_equal_decisions),
+        cmocka_unit_test(test_index_decides_every_match_shape_as_a_full_visit),
         cmocka_unit_test(test_candidates_come_back_in_config_order),
         cmocka_unit_test(test_evaluation_allocates_nothing),
         cmocka_unit_test(test_growthbook_object_runs_with_seed_and_hash_version),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "b64url.h"
 #include "experiment.h"
 #include "sticky.h"
 
@@ -19,9 +20,15 @@
 
 /* ids 12345 and 0xabcd; fingerprint 300, var 1, name hash 1000, bv 0,
  * never exposed; fingerprint 1295, var 2, name hash 46655, bv 7, exposed
- * on day 20412; the signature computed with Python's hmac module */
-#define BODY    "s2.0009ix8c10rs0000-000xxpzz2zzzfr07"
-#define GOOD    BODY ".DtbVcOBqCYe0vvVm"
+ * on day 20412: in base64url, 00003039 03e8 21 012c, then 0000abcd b63f
+ * e2 050f 4fbc 000007; the signatures computed with Python's hmac
+ * module */
+#define BODY    "s3.AAAwOQPoIQEsAACrzbY_4gUPT7wAAAc"
+#define GOOD    BODY "._1bkNujF7C8YR6OY"
+
+/* the same in the format before */
+#define BODY2   "s2.0009ix8c10rs0000-000xxpzz2zzzfr07"
+#define GOOD2   BODY2 ".DtbVcOBqCYe0vvVm"
 
 
 static int
@@ -113,30 +120,106 @@ two_entries(mkt_sticky_t *st)
 
 
 static void
+assert_encodes_to(mkt_hmac_t *h, const mkt_sticky_t *st, const char *want)
+{
+    char    out[MKT_STICKY_COOKIE_MAX];
+    size_t  len;
+
+    assert_int_equal(mkt_sticky_encode(h, st, NULL, out, &len), 0);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(out, want, len);
+}
+
+
+static void
 test_encode_writes_prefix_entries_and_signature(void **state)
 {
-    char          out[MKT_STICKY_COOKIE_MAX];
-    size_t        len;
     mkt_sticky_t  st;
 
     two_entries(&st);
-    assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
-    assert_int_equal(len, strlen(GOOD));
-    assert_memory_equal(out, GOOD, len);
+    assert_encodes_to(*state, &st, GOOD);
 }
 
 
 static void
 test_encode_without_key_is_unsigned(void **state)
 {
-    char          out[MKT_STICKY_COOKIE_MAX];
-    size_t        len;
     mkt_sticky_t  st;
 
     two_entries(&st);
+    assert_encodes_to(NULL, &st, BODY);
+}
+
+
+static void
+check_two_entries(const mkt_sticky_t *st)
+{
+    assert_int_equal(st->n, 2);
+    assert_int_equal(st->changed, 0);
+    assert_int_equal(st->e[0].id, 12345);
+    assert_int_equal(st->e[0].fingerprint, 300);
+    assert_int_equal(st->e[0].variation, 1);
+    assert_int_equal(st->e[0].vhash, 1000);
+    assert_int_equal(st->e[0].bucket_version, 0);
+    assert_int_equal(st->e[0].day, 0);
+    assert_int_equal(st->e[1].id, 0xabcd);
+    assert_int_equal(st->e[1].fingerprint, 1295);
+    assert_int_equal(st->e[1].variation, 2);
+    assert_int_equal(st->e[1].vhash, 46655);
+    assert_int_equal(st->e[1].bucket_version, 7);
+    assert_int_equal(st->e[1].day, 20412);
+    assert_int_equal(st->e[0].used + st->e[1].used, 0);
+    assert_non_null(mkt_sticky_find(st, 0xabcd));
+    assert_null(mkt_sticky_find(st, 1));
+}
+
+
+/* the cookie set before "s3.": read the same, written as "s3." */
+static void
+test_decode_reads_the_format_before(void **state)
+{
+    mkt_sticky_t  st;
+
+    assert_int_equal(mkt_sticky_decode(*state, S(GOOD2), &st),
+                     MKT_COOKIE_OK);
+    check_two_entries(&st);
+    assert_int_equal(mkt_sticky_decode(NULL, S(BODY2), &st), MKT_COOKIE_OK);
+    check_two_entries(&st);
+    assert_encodes_to(*state, &st, GOOD);
+}
+
+
+/* "s3." takes 7 bytes an entry when fingerprint, day and bucketVersion
+ * are the entry before's: 9.3 characters, against 16 of "s2." */
+static void
+test_encode_writes_only_the_fields_that_change(void **state)
+{
+    char          out[MKT_STICKY_COOKIE_MAX];
+    size_t        len;
+    uint32_t      i;
+    mkt_sticky_t  st;
+
+    mkt_sticky_init(&st);
+    for (i = 0; i < 60; i++) {
+        assert_int_equal(put(&st, 1000 + i, 1, 777, i % 2, i), 0);
+        assert_int_equal(mkt_sticky_expose(&st, 1000 + i, 20412), 1);
+    }
     assert_int_equal(mkt_sticky_encode(NULL, &st, NULL, out, &len), 0);
-    assert_int_equal(len, strlen(BODY));
-    assert_memory_equal(out, BODY, len);
+    /* the first entry carries FP, DAY and BV: 14 + 59 * 7 bytes */
+    assert_int_equal(len, 3 + MKT_B64URL_LEN(14 + 59 * 7));
+
+    /* a change of day in the middle costs 2 bytes, and again back */
+    st.e[30].day = 20411;
+    assert_int_equal(mkt_sticky_encode(NULL, &st, NULL, out, &len), 0);
+    assert_int_equal(len, 3 + MKT_B64URL_LEN(14 + 59 * 7 + 4));
+    next_request(NULL, &st);
+    assert_int_equal(st.e[29].day, 20412);
+    assert_int_equal(st.e[30].day, 20411);
+    assert_int_equal(st.e[31].day, 20412);
+    assert_int_equal(st.e[59].fingerprint, 777);
+    assert_int_equal(st.e[59].bucket_version, 1);
+    assert_int_equal(st.e[59].variation, 1);
+    assert_int_equal(st.e[59].vhash, 59);
 }
 
 
@@ -146,32 +229,35 @@ test_decode_round_trips_entries_in_order(void **state)
     mkt_sticky_t  st;
 
     assert_int_equal(mkt_sticky_decode(*state, S(GOOD), &st), MKT_COOKIE_OK);
-    assert_int_equal(st.n, 2);
-    assert_int_equal(st.changed, 0);
-    assert_int_equal(st.e[0].id, 12345);
-    assert_int_equal(st.e[0].fingerprint, 300);
-    assert_int_equal(st.e[0].variation, 1);
-    assert_int_equal(st.e[0].vhash, 1000);
-    assert_int_equal(st.e[0].bucket_version, 0);
-    assert_int_equal(st.e[0].day, 0);
-    assert_int_equal(st.e[1].id, 0xabcd);
-    assert_int_equal(st.e[1].fingerprint, 1295);
-    assert_int_equal(st.e[1].variation, 2);
-    assert_int_equal(st.e[1].vhash, 46655);
-    assert_int_equal(st.e[1].bucket_version, 7);
-    assert_int_equal(st.e[1].day, 20412);
-    assert_non_null(mkt_sticky_find(&st, 0xabcd));
-    assert_null(mkt_sticky_find(&st, 1));
+    check_two_entries(&st);
 }
 
 
 static void
 test_decode_rejects_a_tampered_body(void **state)
 {
-    char          v[] = GOOD;
+    char          v[MKT_STICKY_COOKIE_MAX];
+    size_t        len;
     mkt_sticky_t  st;
 
-    v[11] = '2';                        /* variation 1 -> 2 */
+    /* variation 1 -> 2, under the signature of 1 */
+    two_entries(&st);
+    st.e[0].variation = 2;
+    assert_int_equal(mkt_sticky_encode(NULL, &st, NULL, v, &len), 0);
+    assert_int_equal(len, strlen(BODY));
+    assert_memory_not_equal(v, BODY, len);
+    memcpy(v + len, GOOD + len, strlen(GOOD) - len);
+    len = strlen(GOOD);
+    assert_int_equal(mkt_sticky_decode(NULL, v, len, &st), MKT_COOKIE_OK);
+    assert_int_equal(st.e[0].variation, 2);
+
+    assert_int_equal(mkt_sticky_decode(*state, v, len, &st),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    assert_int_equal(st.n, 0);
+
+    /* and the format before */
+    memcpy(v, GOOD2, sizeof(GOOD2));
+    v[11] = '2';
     assert_int_equal(mkt_sticky_decode(*state, v, strlen(v), &st),
                      MKT_COOKIE_BAD_SIGNATURE);
     assert_int_equal(st.n, 0);
@@ -222,7 +308,7 @@ test_decode_is_strict(void **state)
         "s2.",                          /* no entry */
         "s1.0009ix10000",               /* the first version */
         "s1.0009ix8c10rs0000",
-        "s3.0009ix8c10rs0000",
+        "s4.AAAwOQPoAQ",
         "S2.0009ix8c10rs0000",
         "s2.0009IX8c10rs0000",          /* uppercase */
         "s2.0009ix8C10rs0000",
@@ -239,9 +325,37 @@ test_decode_is_strict(void **state)
         "s2.0009ix8c10rs0000.short",    /* signature of the wrong length */
         "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvV=",
         "s2.0009ix8c10rs0000.DtbVcOBqCYe0vvVmm",
+
+        /* "s3.AAAwOQPoAQ" is id 12345, name hash 1000, variation 1 */
+        "s3.",                          /* no entry */
+        "S3.AAAwOQPoAQ",
+        "s3.AAAwOQPo",                  /* a short entry */
+        "s3.AAAwOQPoAQA",               /* a byte after the last entry */
+        "s3.AAAwOQPoAR",                /* non-canonical base64url */
+        "s3.AAAwOQPoAQ==",              /* padding */
+        "s3.AAAwOQPo+Q",                /* not base64url */
+        "s3.gb8QAAPoAQ",                /* id 36^6 */
+        "s3.AAAwObZAAQ",                /* name hash 36^3 */
+        "s3.AAAwOQPoIQAA",              /* FP written unchanged (0) */
+        "s3.AAAwOQPoIQUQ",              /* FP 36^2 */
+        "s3.AAAwOQPoQbZA",              /* DAY past MKT_STICKY_DAY_MAX */
+        "s3.AAAwOQPogQ9CQQ",            /* BV past MKT_BUCKET_VERSION_MAX */
+        "s3.AAAwOQPoQQE",               /* DAY cut short */
+        "s3.AAAwOQPoAQAAMDkABwE",       /* the same id twice */
+        "s3.AAAwOQPoIQEsAAAATQPoIQEs",  /* FP written unchanged (300) */
+        "s3.AAAwOQPoAQ.",               /* an empty signature */
+        "s3.AAAwOQPoAQ.short",
+        "s3.AAAwOQPoAQ.DtbVcOBqCYe0vvVmm",
     };
     size_t        i;
     mkt_sticky_t  st;
+
+    /* the values above are bad for the reasons given, not for all */
+    assert_int_equal(mkt_sticky_decode(NULL, S("s3.AAAwOQPoAQ"), &st),
+                     MKT_COOKIE_OK);
+    assert_int_equal(st.e[0].id, 12345);
+    assert_int_equal(mkt_sticky_decode(NULL, S("s2.0009ix8c10rs0000"), &st),
+                     MKT_COOKIE_OK);
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (mkt_sticky_decode(NULL, bad[i], strlen(bad[i]), &st)
@@ -265,13 +379,21 @@ test_decode_rejects_an_oversized_value(void **state)
     assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX + 1,
                                        &st),
                      MKT_COOKIE_OVERSIZED);
+    memcpy(v, "s3.", 3);
+    assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX + 1,
+                                       &st),
+                     MKT_COOKIE_OVERSIZED);
+    /* over what MKT_STICKY_MAX entries can take, though under the bound */
+    assert_int_equal(mkt_sticky_decode(NULL, v, MKT_STICKY_COOKIE_MAX, &st),
+                     MKT_COOKIE_MALFORMED);
 }
 
 
 static void
 test_decode_rejects_more_entries_than_the_bound(void **state)
 {
-    char          v[MKT_STICKY_COOKIE_MAX];
+    char           v[MKT_STICKY_COOKIE_MAX];
+    unsigned char  raw[(MKT_STICKY_MAX + 1) * 7];
     size_t        i, n;
     mkt_sticky_t  st;
 
@@ -284,24 +406,42 @@ test_decode_rejects_more_entries_than_the_bound(void **state)
     assert_true(n <= MKT_STICKY_COOKIE_MAX);
     assert_int_equal(mkt_sticky_decode(NULL, v, n, &st),
                      MKT_COOKIE_MALFORMED);
+
+    /* the same in "s3.": 7 bytes each, and one entry fewer is good */
+    for (i = 0; i <= MKT_STICKY_MAX; i++) {
+        memset(raw + i * 7, 0, 7);
+        raw[i * 7 + 3] = (unsigned char) i;
+        raw[i * 7 + 2] = (unsigned char) (i >> 8);
+    }
+    memcpy(v, "s3.", 3);
+    n = 3 + mkt_b64url_encode(v + 3, raw, MKT_STICKY_MAX * 7);
+    assert_int_equal(mkt_sticky_decode(NULL, v, n, &st), MKT_COOKIE_OK);
+    assert_int_equal(st.n, MKT_STICKY_MAX);
+    n = 3 + mkt_b64url_encode(v + 3, raw, (MKT_STICKY_MAX + 1) * 7);
+    assert_int_equal(mkt_sticky_decode(NULL, v, n, &st),
+                     MKT_COOKIE_MALFORMED);
+    assert_int_equal(st.n, 0);
 }
 
 
-/* MKT_STICKY_MAX entries of the longest, the oldest of id 36^6 - 1 */
+/* MKT_STICKY_MAX entries of the longest, the oldest of id 36^6 - 1: the
+ * largest values, less 1 every other entry, so that each entry writes
+ * every field */
 #define TOP  2176782335u
 
 static void
 fill(mkt_sticky_t *st)
 {
-    uint32_t  i;
+    uint32_t  i, k;
 
     mkt_sticky_init(st);
     for (i = 0; i < MKT_STICKY_MAX; i++) {
-        assert_int_equal(put(st, TOP - i, MKT_BUCKET_VERSION_MAX,
-                             MKT_STICKY_FP_SPACE - 1, 31,
+        k = i % 2;
+        assert_int_equal(put(st, TOP - i, MKT_BUCKET_VERSION_MAX - k,
+                             MKT_STICKY_FP_SPACE - 1 - k, 31,
                              MKT_STICKY_VH_SPACE - 1), 0);
-        assert_int_equal(mkt_sticky_expose(st, TOP - i, MKT_STICKY_DAY_MAX),
-                         1);
+        assert_int_equal(mkt_sticky_expose(st, TOP - i,
+                                           MKT_STICKY_DAY_MAX - k), 1);
     }
 }
 
@@ -315,7 +455,8 @@ test_a_full_state_fits_the_byte_bound(void **state)
 
     fill(&st);
     assert_int_equal(mkt_sticky_encode(*state, &st, NULL, out, &len), 0);
-    assert_int_equal(len, 3 + MKT_STICKY_MAX * 20 - 1 + 1 + MKT_SIG_LEN);
+    assert_int_equal(len, 3 + MKT_B64URL_LEN(MKT_STICKY_MAX * 14) + 1
+                          + MKT_SIG_LEN);
     assert_true(len <= MKT_STICKY_COOKIE_MAX);
     /* browsers take 4096 bytes of name=value; leave 1 KB to attributes */
     assert_true(sizeof(MKT_STICKY_COOKIE "=") - 1 + len <= 4096 - 1024);
@@ -325,11 +466,13 @@ test_a_full_state_fits_the_byte_bound(void **state)
     assert_int_equal(back.n, MKT_STICKY_MAX);
     for (i = 0; i < MKT_STICKY_MAX; i++) {
         assert_int_equal(back.e[i].id, st.e[i].id);
-        assert_int_equal(back.e[i].bucket_version, MKT_BUCKET_VERSION_MAX);
-        assert_int_equal(back.e[i].fingerprint, MKT_STICKY_FP_SPACE - 1);
+        assert_int_equal(back.e[i].bucket_version,
+                         MKT_BUCKET_VERSION_MAX - i % 2);
+        assert_int_equal(back.e[i].fingerprint,
+                         MKT_STICKY_FP_SPACE - 1 - i % 2);
         assert_int_equal(back.e[i].variation, 31);
         assert_int_equal(back.e[i].vhash, MKT_STICKY_VH_SPACE - 1);
-        assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX);
+        assert_int_equal(back.e[i].day, MKT_STICKY_DAY_MAX - i % 2);
         assert_int_equal(back.e[i].used, 0);
     }
 }
@@ -491,8 +634,9 @@ test_encode_prunes_experiments_not_in_the_config(void **state)
     put(&st, 0xabcd, 0, 0, 1, 0);
 
     assert_int_equal(mkt_sticky_encode(NULL, &st, cfg, out, &len), 0);
-    assert_int_equal(len, strlen("s2.hiluer0010000000"));
-    assert_memory_equal(out, "s2.hiluer0010000000", len);
+    /* 3f21c333 0000 01 */
+    assert_int_equal(len, strlen("s3.PyHDMwAAAQ"));
+    assert_memory_equal(out, "s3.PyHDMwAAAQ", len);
 
     /* nothing left: nothing to store */
     mkt_sticky_init(&st);
@@ -901,6 +1045,8 @@ main(void)
         cmocka_unit_test(test_encode_writes_prefix_entries_and_signature),
         cmocka_unit_test(test_encode_without_key_is_unsigned),
         cmocka_unit_test(test_decode_round_trips_entries_in_order),
+        cmocka_unit_test(test_decode_reads_the_format_before),
+        cmocka_unit_test(test_encode_writes_only_the_fields_that_change),
         cmocka_unit_test(test_decode_rejects_a_tampered_body),
         cmocka_unit_test(test_decode_rejects_a_tampered_signature),
         cmocka_unit_test(test_decode_with_key_requires_a_signature),

@@ -22,6 +22,28 @@ typedef struct {
 #define BOT(name, ua)  { name, ua, "bot", "bot", 1 }
 
 
+static mkt_ua_cache_t  cache;
+
+
+/* The cache answers as classifying does, on a miss and on the hit after. */
+static void
+check_cached(const char *s, const mkt_ua_t *want)
+{
+    int       k;
+    size_t    len;
+    mkt_ua_t  ua;
+
+    len = strlen(s);
+    for (k = 0; k < 2; k++) {
+        memset(&ua, 0x5a, sizeof(ua));
+        mkt_ua_classify_cached(&cache, s, len, &ua);
+        assert_int_equal(ua.device, want->device);
+        assert_int_equal(ua.browser, want->browser);
+        assert_int_equal(ua.bot, want->bot);
+    }
+}
+
+
 static void
 check_cases(const ua_case_t *cases, size_t n)
 {
@@ -32,6 +54,7 @@ check_cases(const ua_case_t *cases, size_t n)
     for (i = 0; i < n; i++) {
         memset(&ua, 0xa5, sizeof(ua));
         mkt_ua_classify(cases[i].ua, strlen(cases[i].ua), &ua);
+        check_cached(cases[i].ua, &ua);
 
         device = mkt_ua_device_name(ua.device);
         browser = mkt_ua_browser_name(ua.browser);
@@ -709,10 +732,106 @@ test_names_out_of_range_as_unrecognised(void **state)
 }
 
 
+#define CHROME_UA                                                             \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "          \
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+
+static void
+test_cache_answers_a_repeated_user_agent_from_memory(void **state)
+{
+    mkt_ua_t        ua;
+    mkt_ua_cache_t  c;
+
+    memset(&c, 0, sizeof(c));
+    mkt_ua_classify_cached(&c, CHROME_UA, strlen(CHROME_UA), &ua);
+    assert_int_equal(c.hits, 0);
+    mkt_ua_classify_cached(&c, CHROME_UA, strlen(CHROME_UA), &ua);
+    assert_int_equal(c.hits, 1);
+    assert_string_equal(mkt_ua_device_name(ua.device), "desktop");
+    assert_string_equal(mkt_ua_browser_name(ua.browser), "chrome");
+    assert_int_equal(ua.bot, 0);
+}
+
+
+/* Two User-Agents of one length that share a slot (found by trying: the
+ * third lookup of the first misses) each keep their own classes. */
+static void
+test_cache_tells_apart_user_agents_of_one_slot(void **state)
+{
+    char            bot[sizeof(CHROME_UA)];
+    size_t          len, i, hits;
+    mkt_ua_t        ua;
+    mkt_ua_cache_t  c;
+
+    len = strlen(CHROME_UA);
+    memset(&c, 0, sizeof(c));
+
+    for (i = 0; i < 100000; i++) {
+        memset(bot, 'x', len);
+        memcpy(bot, "Googlebot/2.1", 13);
+        (void) snprintf(bot + 13, len - 13 + 1, "%0*zu", (int) (len - 13), i);
+
+        mkt_ua_classify_cached(&c, CHROME_UA, len, &ua);
+        mkt_ua_classify_cached(&c, bot, len, &ua);
+        assert_int_equal(ua.bot, 1);
+        assert_string_equal(mkt_ua_device_name(ua.device), "bot");
+
+        hits = c.hits;
+        mkt_ua_classify_cached(&c, CHROME_UA, len, &ua);
+        assert_int_equal(ua.bot, 0);
+        assert_string_equal(mkt_ua_browser_name(ua.browser), "chrome");
+        if (c.hits == hits) {
+            break;                      /* the bot took the slot */
+        }
+    }
+    assert_true(i < 100000);
+
+    /* and a hit on the bot is the bot */
+    mkt_ua_classify_cached(&c, bot, len, &ua);
+    mkt_ua_classify_cached(&c, bot, len, &ua);
+    assert_int_equal(ua.bot, 1);
+}
+
+
+static void
+test_cache_classifies_long_user_agents_each_time(void **state)
+{
+    char            s[MKT_UA_CACHE_LEN + 2];
+    mkt_ua_t        ua;
+    mkt_ua_cache_t  c;
+
+    memset(&c, 0, sizeof(c));
+    memset(s, 'a', sizeof(s) - 1);
+    s[sizeof(s) - 1] = '\0';
+    memcpy(s + 100, " iPad ", 6);
+
+    mkt_ua_classify_cached(&c, s, MKT_UA_CACHE_LEN + 1, &ua);
+    mkt_ua_classify_cached(&c, s, MKT_UA_CACHE_LEN + 1, &ua);
+    assert_int_equal(c.hits, 0);
+    assert_string_equal(mkt_ua_device_name(ua.device), "tablet");
+
+    /* the longest that is kept */
+    mkt_ua_classify_cached(&c, s, MKT_UA_CACHE_LEN, &ua);
+    mkt_ua_classify_cached(&c, s, MKT_UA_CACHE_LEN, &ua);
+    assert_int_equal(c.hits, 1);
+    assert_string_equal(mkt_ua_device_name(ua.device), "tablet");
+
+    /* no User-Agent: a bot, never kept */
+    mkt_ua_classify_cached(&c, NULL, 0, &ua);
+    mkt_ua_classify_cached(&c, NULL, 0, &ua);
+    assert_int_equal(c.hits, 1);
+    assert_int_equal(ua.bot, 1);
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_answers_a_repeated_user_agent_from_memory),
+        cmocka_unit_test(test_cache_tells_apart_user_agents_of_one_slot),
+        cmocka_unit_test(test_cache_classifies_long_user_agents_each_time),
         cmocka_unit_test(test_classifies_desktop_browsers),
         cmocka_unit_test(test_classifies_mobile_and_tablet_browsers),
         cmocka_unit_test(test_classifies_chinese_in_app_browsers_by_app),
