@@ -718,22 +718,34 @@ ngx_http_mkt_rsink_reply(void *data, redisReply *reply)
     if (reply == NULL) {
         s->result[i] = NGX_HTTP_MKT_EV_LOST;
 
-    } else if (reply->type == REDIS_REPLY_STRING) {
+    } else if (reply->type == REDIS_REPLY_STRING
+               && mkt_stream_id_added(reply->str, reply->len, &id) == 0)
+    {
         s->result[i] = NGX_HTTP_MKT_EV_OK;
 
-        if (mkt_stream_id_parse(reply->str, reply->len, &id) == 0
-            && mkt_stream_id_cmp(&id, &s->last_id) > 0)
-        {
+        if (mkt_stream_id_cmp(&id, &s->last_id) > 0) {
             s->last_id = id;
         }
 
     } else {
+        /* only an id proves the entry was added (a broken proxy may say
+         * anything): the event stays ours, to be spooled or retried */
         s->result[i] = NGX_HTTP_MKT_EV_FAILED;
 
         if (reply->type == REDIS_REPLY_ERROR) {
             ngx_http_mkt_events_redis_log(NGX_LOG_ERR, 0,
                                           "XADD to \"%V\" refused: %s",
                                           &s->conf->key, reply->str);
+
+        } else {
+            ngx_http_mkt_count_worker(
+                                  NGX_HTTP_MKT_C_events_redis_bad_replies);
+            ngx_http_mkt_events_redis_log(NGX_LOG_ERR, 0,
+                                          "XADD to \"%V\" answered no "
+                                          "stream id (reply type %d, "
+                                          "%uz bytes): taken as not added",
+                                          &s->conf->key, reply->type,
+                                          reply->len);
         }
     }
 

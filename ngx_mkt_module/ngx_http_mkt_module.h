@@ -113,7 +113,10 @@
     X(events_redis_written, "Events added to the mkt_events_redis stream "  \
       "(replays not included)")                                             \
     X(events_redis_errors, "XADDs of events that failed: error reply, "     \
-      "lost connection, timeout, or not sent (circuit open)")               \
+      "lost connection, timeout, not sent (circuit open), or a reply "       \
+      "that is no stream id")                                               \
+    X(events_redis_bad_replies, "XADD replies neither a stream id nor an "  \
+      "error: the event is taken as not added")                             \
     X(events_redis_dropped, "Events the Redis sink lost: failed or over "   \
       "its queue without mkt_events_spool, or the spool not writable")      \
     X(events_spooled, "Events written to the mkt_events_spool files")      \

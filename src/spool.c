@@ -122,6 +122,26 @@ mkt_stream_id_parse(const char *s, size_t len, mkt_stream_id_t *id)
 
 
 int
+mkt_stream_id_added(const char *s, size_t len, mkt_stream_id_t *id)
+{
+    char             buf[MKT_STREAM_ID_MAX];
+    mkt_stream_id_t  v;
+
+    if (mkt_stream_id_parse(s, len, &v) != 0
+        || (v.ms == 0 && v.seq == 0)
+        || mkt_stream_id_format(buf, &v) != len
+        || memcmp(buf, s, len) != 0)
+    {
+        return -1;
+    }
+
+    *id = v;
+
+    return 0;
+}
+
+
+int
 mkt_stream_id_cmp(const mkt_stream_id_t *a, const mkt_stream_id_t *b)
 {
     if (a->ms != b->ms) {

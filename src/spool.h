@@ -44,6 +44,14 @@ typedef struct {
 /* Reads a stream entry id "MS-SEQ" (both decimal, 64 bits): 0, or -1. */
 int mkt_stream_id_parse(const char *s, size_t len, mkt_stream_id_t *id);
 
+/*
+ * Reads the reply of an XADD: 0 and the id only when it is an id Redis
+ * could have given, "MS-SEQ" as mkt_stream_id_format() writes it (no
+ * leading zero) and after 0-0; -1 for anything else, which is no proof
+ * that the entry was added.
+ */
+int mkt_stream_id_added(const char *s, size_t len, mkt_stream_id_t *id);
+
 /* <0, 0, >0 as a is before, equal to or after b in a stream. */
 int mkt_stream_id_cmp(const mkt_stream_id_t *a, const mkt_stream_id_t *b);
 

@@ -38,11 +38,19 @@ check_stream_id(const char *s, size_t len)
 {
     char             buf[MKT_STREAM_ID_MAX];
     size_t           n;
-    mkt_stream_id_t  id;
+    int              added;
+    mkt_stream_id_t  id, xid;
+
+    added = mkt_stream_id_added(s, len, &xid) == 0;
 
     if (mkt_stream_id_parse(s, len, &id) != 0) {
+        CHECK(!added);
         return;
     }
+
+    /* an XADD reply: exactly the canonical ids after 0-0 */
+    CHECK(added == (canonical(s, len) && (id.ms != 0 || id.seq != 0)));
+    CHECK(!added || mkt_stream_id_cmp(&id, &xid) == 0);
 
     CHECK(len <= MKT_STREAM_ID_MAX);
     n = mkt_stream_id_format(buf, &id);

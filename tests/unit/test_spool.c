@@ -47,6 +47,40 @@ test_stream_id_rejects_what_redis_never_returns(void **state)
 }
 
 
+/* finding 4 of docs/security.md: a bulk reply to XADD that is not an id
+ * Redis could have given is not taken as proof the event was stored */
+static void
+test_xadd_reply_is_an_id_only_as_redis_writes_it(void **state)
+{
+    mkt_stream_id_t  id = { 42, 42 };
+
+    assert_int_equal(mkt_stream_id_added("1763870000123-7", 15, &id), 0);
+    assert_true(id.ms == 1763870000123ULL);
+    assert_true(id.seq == 7);
+    assert_int_equal(mkt_stream_id_added("0-1", 3, &id), 0);
+    assert_true(id.ms == 0 && id.seq == 1);
+    assert_int_equal(mkt_stream_id_added(
+        "18446744073709551615-18446744073709551615", 41, &id), 0);
+    assert_true(id.ms == UINT64_MAX && id.seq == UINT64_MAX);
+
+    id.ms = 42;
+    id.seq = 42;
+    assert_int_equal(mkt_stream_id_added("hello", 5, &id), -1);
+    assert_int_equal(mkt_stream_id_added("", 0, &id), -1);
+    assert_int_equal(mkt_stream_id_added("OK", 2, &id), -1);
+    assert_int_equal(mkt_stream_id_added("0-0", 3, &id), -1);
+    assert_int_equal(mkt_stream_id_added("01-1", 4, &id), -1);
+    assert_int_equal(mkt_stream_id_added("1-01", 4, &id), -1);
+    assert_int_equal(mkt_stream_id_added("1763870000123", 13, &id), -1);
+    assert_int_equal(mkt_stream_id_added("1763870000123-7\r\n", 17, &id),
+                     -1);
+    assert_int_equal(mkt_stream_id_added("18446744073709551616-0", 22, &id),
+                     -1);
+    /* a refusal leaves the id as it was */
+    assert_true(id.ms == 42 && id.seq == 42);
+}
+
+
 static void
 test_stream_ids_compare_by_ms_then_seq(void **state)
 {
@@ -232,6 +266,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_id_reads_ms_and_seq),
         cmocka_unit_test(test_stream_id_rejects_what_redis_never_returns),
+        cmocka_unit_test(test_xadd_reply_is_an_id_only_as_redis_writes_it),
         cmocka_unit_test(test_stream_ids_compare_by_ms_then_seq),
         cmocka_unit_test(test_stream_id_formats_as_redis_writes_it),
         cmocka_unit_test(test_event_id_is_the_first_member),
