@@ -52,6 +52,10 @@
     X(qa_denied, "Requests with ?mkt_force= from outside mkt_qa, ignored")  \
     X(bad_sticky_cookies, "Sticky-bucket cookies rejected (malformed, "     \
       "oversized, unsigned or wrongly signed)")                             \
+    X(bad_touch_cookies, "Touch cookies _mkt_ft and _mkt_lt rejected "      \
+      "(malformed, oversized, unsigned, wrongly signed or from the "        \
+      "future), once per name and request that reads them")                 \
+    X(bad_tags, "Tags from Redis skipped: an invalid name or score")        \
     X(tags_cache_hits, "Tag lookups answered by mkt_tags_cache")            \
     X(tags_cache_misses, "Requests whose tags were not all cached")         \
     X(redis_connects, "Connections opened to mkt_redis")                    \

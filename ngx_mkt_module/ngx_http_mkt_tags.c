@@ -235,11 +235,14 @@ ngx_http_mkt_tags_fetch_id(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
 }
 
 
-/* The tags of a reply into the worker's scratch set; 0 when it is none. */
+/*
+ * The tags of a reply into the worker's scratch set; NGX_ERROR when it is
+ * none.  A member with an invalid name or score is skipped and counted.
+ */
 static ngx_int_t
 ngx_http_mkt_tags_parse(redisReply *reply, time_t now)
 {
-    size_t       i;
+    size_t       i, bad;
     int64_t      expires;
     redisReply  *name, *score;
 
@@ -251,19 +254,25 @@ ngx_http_mkt_tags_parse(redisReply *reply, time_t now)
         return NGX_ERROR;
     }
 
+    bad = 0;
+
     for (i = 0; i < reply->elements; i += 2) {
         name = reply->element[i];
         score = reply->element[i + 1];
 
         if (name->type != REDIS_REPLY_STRING
             || score->type != REDIS_REPLY_STRING
-            || mkt_tags_parse_score(score->str, score->len, &expires) != 0)
+            || mkt_tags_parse_score(score->str, score->len, &expires) != 0
+            || mkt_tags_add(&ngx_http_mkt_tags_scratch, name->str, name->len,
+                            expires, now)
+               == MKT_TAG_INVALID)
         {
-            continue;
+            bad++;
         }
+    }
 
-        (void) mkt_tags_add(&ngx_http_mkt_tags_scratch, name->str, name->len,
-                            expires, now);
+    if (bad) {
+        ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_bad_tags, bad);
     }
 
     return NGX_OK;

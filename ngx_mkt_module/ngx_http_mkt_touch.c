@@ -89,7 +89,12 @@ typedef struct {
     mkt_hmac_t                *hmac;
     time_t                     now;
     mkt_touch_t               *touch;
+    ngx_uint_t                 seen;      /* values tried */
 } ngx_http_mkt_touch_find_t;
+
+
+static void ngx_http_mkt_touch_verdict(ngx_http_request_t *r,
+    ngx_uint_t found, ngx_http_mkt_touch_find_t *f);
 
 
 /*
@@ -153,12 +158,14 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
      * that may write one, and its fields not at all: checked, not
      * decoded */
     has_ft = 0;
+    f.seen = 0;
 
     if (ngx_http_mkt_req_touch.kind != MKT_TOUCH_INTERNAL) {
         f.hmac = mcf->hmac;
         f.now = now;
         has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
                                              ngx_http_mkt_touch_checked, &f);
+        ngx_http_mkt_touch_verdict(r, has_ft, &f);
     }
 
     plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
@@ -168,7 +175,8 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     if (plan & MKT_TOUCH_SET_FT) {
         ngx_http_mkt_touch_keep(r, &ngx_http_mkt_req_touch, ctx->ft);
 
-    } else {
+    } else if (has_ft || f.seen == 0) {
+        /* not when its check refused every value: decoding would too */
         ctx->ft_pending = 1;
     }
 
@@ -252,11 +260,28 @@ ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 }
 
 
+/*
+ * After a touch cookie was looked for: when values were sent and none
+ * verified, counted (as absent, it is no touch), once per name and
+ * request.
+ */
+static void
+ngx_http_mkt_touch_verdict(ngx_http_request_t *r, ngx_uint_t found,
+    ngx_http_mkt_touch_find_t *f)
+{
+    if (!found && f->seen) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_touch_cookies);
+    }
+}
+
+
 /* A touch cookie that verifies; a bad one is as good as none. */
 static ngx_uint_t
 ngx_http_mkt_touch_found(void *data, const char *val, size_t len)
 {
     ngx_http_mkt_touch_find_t  *f = data;
+
+    f->seen++;
 
     return mkt_touch_decode(f->hmac, val, len, f->now, f->touch)
            == MKT_COOKIE_OK;
@@ -270,6 +295,8 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
     ngx_http_mkt_touch_find_t  *f = data;
 
     mkt_channel_e  channel;
+
+    f->seen++;
 
     return mkt_touch_check(f->hmac, val, len, f->now, &channel)
            == MKT_COOKIE_OK;
@@ -285,7 +312,7 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
 void
 ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    ngx_uint_t                  has_lt;
+    ngx_uint_t                  has_ft, has_lt;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_touch_find_t   f;
 
@@ -300,10 +327,13 @@ ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     if (ctx->ft_pending) {
         ctx->ft_pending = 0;
         f.touch = &ngx_http_mkt_ft_touch;
+        f.seen = 0;
 
-        if (ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
-                                        ngx_http_mkt_touch_found, &f))
-        {
+        has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
+                                             ngx_http_mkt_touch_found, &f);
+        ngx_http_mkt_touch_verdict(r, has_ft, &f);
+
+        if (has_ft) {
             ngx_http_mkt_touch_keep(r, &ngx_http_mkt_ft_touch, ctx->ft);
         }
     }
@@ -311,9 +341,12 @@ ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     if (ctx->lt_pending) {
         ctx->lt_pending = 0;
         f.touch = &ngx_http_mkt_lt_touch;
+        f.seen = 0;
 
         has_lt = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
                                              ngx_http_mkt_touch_found, &f);
+        ngx_http_mkt_touch_verdict(r, has_lt, &f);
+
         if (has_lt) {
             ngx_http_mkt_touch_keep(r, &ngx_http_mkt_lt_touch, ctx->lt);
         }

@@ -149,6 +149,7 @@ is($r->{headers}{'x-utm'}, 'weibo|social|||', 'but the campaign variables');
 
 my $s = decode_json(request(GET => '/status')->{body});
 is($s->{touches}, 6, 'six touches counted: xhs, baidu, code, gclid, garbage, GPC');
+is($s->{bad_touch_cookies}, 1, 'the forged last touch counted, once');
 
 # --- touch cookies read when asked for -------------------------------------------------
 # an nginx without experiments: no condition reads ft or lt, so the touch
@@ -179,6 +180,15 @@ my $lean = start_nginx(http => <<"EOF");
             access_log %%PREFIX%%/touches.log touches;
             return 200 "ok\\n";
         }
+
+        location /plain/ {
+            return 200 "ok\\n";
+        }
+
+        location = /status {
+            mkt off;
+            mkt_status;
+        }
     }
 EOF
 
@@ -208,18 +218,56 @@ ok(wait_for(sub { (read_file($lean->prefix . '/touches.log') // '')
     =~ /^xiaohongshu\|google\|paid_search$/m }),
    'variables read in the log phase decode the cookies');
 
+# rejected touch cookies are counted once per name and request, when the
+# request reads them
+sub bad_touch {
+    return decode_json(request(GET => '/status', nginx => $lean)->{body})
+        ->{bad_touch_cookies};
+}
+my $counted = bad_touch();
+is($counted, 0, 'bad_touch_cookies: none before');
+sub rejected {
+    my ($want, $name) = @_;
+    my $now = bad_touch();
+    is($now - $counted, $want, "bad_touch_cookies +$want: $name");
+    $counted = $now;
+}
+
 # a first touch that does not verify is as good as none, read or not
 my %bad = %c;
 $bad{_mkt_ft} =~ s/(.)\z/$1 eq 'A' ? 'B' : 'A'/e;
 $r = lean('/none/', \%bad);
 is(sets($r), '_mkt_ft', 'a broken first touch is rewritten by a direct visit');
+rejected(1, 'a direct visit checks the first touch');
 $r = lean('/all/', \%bad);
 is(sets($r), '_mkt_ft', 'the same when its variables are read');
 is($r->{headers}{'x-ft'}, '(direct)|(none)|', 'the new first touch: direct');
 is($r->{headers}{'x-lt'}, 'google|cpc|', 'the last touch kept');
+rejected(1, 'checked, and not decoded again');
 $r = lean('/none/', \%bad, Referer => 'https://www.example.com/cart');
 is(sets($r), '', 'a page view writes no first touch');
+rejected(1, 'a page view: its log line reads the first touch');
+$r = lean('/plain/', \%bad, Referer => 'https://www.example.com/cart');
+rejected(0, 'a page view that reads no touch');
 $r = lean('/all/', \%bad, Referer => 'https://www.example.com/cart');
 is($r->{headers}{'x-ft'}, '||', 'and reads none');
+rejected(1, 'a page view reading the first touch');
+
+# both broken, in other ways: garbage, and unsigned
+(my $unsigned = $c{_mkt_lt}) =~ s/\.[A-Za-z0-9_-]{16}\z//;
+my %both = (%c, _mkt_ft => 't1.garbage', _mkt_lt => $unsigned);
+$r = lean('/all/', \%both, Referer => 'https://www.example.com/cart');
+is($r->{headers}{'x-lt'}, '||', 'an unsigned last touch is none');
+is($r->{headers}{'x-channel'}, 'direct', 'so the visit is direct');
+rejected(2, 'both names');
+$r = lean('/channel/', { %c, _mkt_lt => $unsigned },
+          Referer => 'https://www.example.com/cart');
+rejected(1, 'the last touch read for the channel alone');
+$r = request(GET => '/all/', nginx => $lean,
+    headers => { Host => 'www.example.com',
+                 Referer => 'https://www.example.com/cart',
+                 Cookie => "_mkt_lt=junk; _mkt_lt=$c{_mkt_lt}" });
+is($r->{headers}{'x-lt'}, 'google|cpc|', 'a good twin wins');
+rejected(0, 'a broken twin beside a good one');
 
 finish();

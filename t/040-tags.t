@@ -8,6 +8,7 @@ use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
 use Mkt::Test;
+use Mkt::FakeRedis;
 
 my $SECRET = 'tags-secret-0123456789abcdef';
 
@@ -145,9 +146,61 @@ for my $sock (@socks) {
 is($herd, 50, 'all 50 got the tags');
 is(calls('zrangebyscore') - $reads, 1, 'with one Redis read');
 
+# tags Redis holds with names the module refuses: skipped and counted,
+# once per read (not again from the cache)
+$redis->cmd(ZADD => 'mkt:tags:u-odd', '+inf', 'ok_tag', '+inf', 'has,comma',
+            '+inf', 'x' x 65, '+inf', "ctl\x01", '+inf', "\xff\xfe");
+$s = status();
+is($s->{bad_tags}, 0, 'bad_tags: none before');
+$res = request(GET => '/', headers => { 'X-User-Id' => 'u-odd' });
+is($res->{headers}{'x-tags'}, 'ok_tag', 'only the valid tag is kept');
+is(status()->{bad_tags}, 4, 'bad_tags: a comma, 65 bytes, a control, '
+   . 'invalid UTF-8');
+$res = request(GET => '/', headers => { 'X-User-Id' => 'u-odd' });
+is($res->{headers}{'x-tags'}, 'ok_tag', 'the valid tag from the cache');
+is(status()->{bad_tags}, 4, 'bad_tags: not counted again on a cache hit');
+like(request(GET => '/status?format=prometheus')->{body},
+     qr/^mkt_bad_tags_total 4$/m, 'prometheus: mkt_bad_tags_total');
+
 # a tag expiring in Redis stops applying without waiting for the cache TTL
 sleep 3;
 $res = request(GET => '/', jar => $jar2, headers => { 'X-User-Id' => 'u7' });
 is($res->{headers}{'x-tags'}, undef, 'tag gone at its expiry score');
+
+# scores no real Redis sends (a fake one): the tag is skipped, counted
+my $fake = Mkt::FakeRedis->start(sub {
+    return undef unless uc $_[0] eq 'ZRANGEBYSCORE';
+    return "*8\r\n\$4\r\ngood\r\n\$3\r\ninf\r\n"
+        . "\$3\r\nvip\r\n\$3\r\nabc\r\n"
+        . "\$4\r\nint1\r\n:12\r\n"
+        . "\$3\r\nneg\r\n\$2\r\n-5\r\n";
+});
+my $odd = start_nginx(http => <<"EOF");
+    mkt_secret "$SECRET";
+    mkt_redis 127.0.0.1:@{[ $fake->port ]} timeout=500ms;
+    mkt_tags_cache zone=tags:1m;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        mkt on;
+        mkt_user_id \$http_x_user_id;
+
+        location / {
+            add_header X-Tags \$mkt_tags always;
+            return 200 "ok\\n";
+        }
+
+        location = /status {
+            mkt_status;
+        }
+    }
+EOF
+$res = $odd->get('/', headers => { 'X-User-Id' => 'u1' });
+is($res->{headers}{'x-tags'}, 'good', 'a fake Redis: the tag with a score');
+$s = decode_json($odd->get('/status')->{body});
+is($s->{bad_tags}, 3, 'bad_tags: scores "abc", an integer, "-5"');
+is($s->{redis_bad_replies}, 0, 'the reply itself is no bad reply');
+$fake->stop;
+$odd->stop;
 
 finish();

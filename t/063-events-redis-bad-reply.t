@@ -7,84 +7,26 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
-use IO::Socket::INET;
-use IO::Select;
-use POSIX ();
 use Mkt::Test;
+use Mkt::FakeRedis;
 
 my $N = 5;       # events, one batch
 my $dir = test_dir();
 my $xadds = "$dir/xadds.log";
 
-# --- a small RESP server: the first $N XADDs get "$5 hello", later ones
-# an id; every XADD is logged as "ANSWER EVENT-LINE" -----------------------
-
-my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                   Listen => 16, ReuseAddr => 1)
-    or die "listen: $!";
-my $fake_port = $listen->sockport;
-
-# the complete commands at the head of $$buf, as arrayrefs
-sub commands {
-    my ($buf) = @_;
-    my @cmds;
-    while ($$buf =~ /\A\*(\d+)\r\n/) {
-        my ($n, $pos, @args) = ($1, length $&);
-        for (1 .. $n) {
-            substr($$buf, $pos) =~ /\A\$(\d+)\r\n/ or return @cmds;
-            my $len = $1;
-            $pos += length $&;
-            return @cmds if length($$buf) < $pos + $len + 2;
-            push @args, substr($$buf, $pos, $len);
-            $pos += $len + 2;
-        }
-        substr($$buf, 0, $pos) = '';
-        push @cmds, \@args;
-    }
-    return @cmds;
-}
-
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    $SIG{TERM} = 'DEFAULT';
+# a fake Redis: the first $N XADDs get "$5 hello", later ones an id;
+# each XADD is logged as "ANSWER EVENT-LINE"
+my $nxadd = 0;
+my $fake = Mkt::FakeRedis->start(sub {
+    my (@args) = @_;
+    return undef unless uc $args[0] eq 'XADD';
+    my $ans = ++$nxadd <= $N ? 'hello' : "1-$nxadd";
     open my $log, '>>', $xadds or die "$xadds: $!";
-    $log->autoflush(1);
-    my $sel = IO::Select->new($listen);
-    my (%buf, $nxadd);
-    while (1) {
-        for my $fh ($sel->can_read) {
-            if ($fh == $listen) {
-                $sel->add($listen->accept);
-                next;
-            }
-            my $chunk;
-            if (!sysread($fh, $chunk, 65536)) {
-                $sel->remove($fh);
-                delete $buf{$fh};
-                close $fh;
-                next;
-            }
-            $buf{$fh} .= $chunk;
-            my $out = '';
-            for my $c (commands(\$buf{$fh})) {
-                my $cmd = uc $c->[0];
-                if ($cmd eq 'XADD') {
-                    my $ans = ++$nxadd <= $N ? 'hello' : "1-$nxadd";
-                    print $log "$ans $c->[-1]\n";
-                    $out .= '$' . length($ans) . "\r\n$ans\r\n";
-                } elsif ($cmd eq 'CLIENT') {
-                    $out .= ":7\r\n";
-                } elsif ($cmd =~ /\AX(?:REV)?RANGE\z/) {
-                    $out .= "*0\r\n";
-                } else {
-                    $out .= "+OK\r\n";
-                }
-            }
-            syswrite($fh, $out) if length $out;
-        }
-    }
-}
-close $listen;
+    print $log "$ans $args[-1]\n";
+    close $log;
+    return '$' . length($ans) . "\r\n$ans\r\n";
+});
+my $fake_port = $fake->port;
 
 my $ngx = start_nginx(
     files => { 'exp.json' => encode_json({ experiments => [
@@ -153,7 +95,5 @@ is(scalar @lines, 1, 'logged once for the batch (rate-limited)');
 like($lines[0] // '', qr/\(reply type 1, 5 bytes\): taken as not added/,
      'the log line says what came, not the bytes themselves');
 
-kill 'TERM', $pid;
-waitpid $pid, 0;
-
+$fake->stop;
 finish();
