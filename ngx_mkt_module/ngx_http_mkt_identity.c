@@ -244,6 +244,7 @@ ngx_http_mkt_cookie_merge(ngx_conf_t *cf, ngx_http_mkt_cookie_conf_t *prev,
 typedef struct {
     mkt_hmac_t            *hmac;
     time_t                 now;
+    time_t                 max_age;
     mkt_visitor_t         *visitor;
     mkt_cookie_status_e    first_error;
 } ngx_http_mkt_visitor_find_t;
@@ -257,6 +258,11 @@ ngx_http_mkt_visitor_found(void *data, const char *val, size_t len)
     mkt_cookie_status_e  rc;
 
     rc = mkt_vcookie_decode(f->hmac, val, len, f->now, f->visitor);
+
+    if (rc == MKT_COOKIE_OK) {
+        /* older than a browser keeps it: a copy, not a visitor */
+        rc = mkt_vcookie_check_age(f->visitor, f->now, f->max_age);
+    }
 
     if (rc == MKT_COOKIE_OK) {
         return 1;
@@ -329,6 +335,9 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         case MKT_COOKIE_FUTURE:
             ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_future);
             break;
+        case MKT_COOKIE_EXPIRED:
+            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_expired);
+            break;
         default:
             ngx_http_mkt_count(r, NGX_HTTP_MKT_C_bad_cookies_malformed);
             break;
@@ -342,7 +351,7 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ctx->has_vid = 1;
 
         /* bots keep their cookie as it is: it is never renewed */
-        if (now - v.issued < NGX_HTTP_MKT_REFRESH || ctx->bot) {
+        if (!mkt_vcookie_refresh_due(&v, now) || ctx->bot) {
             goto user;
         }
 
@@ -420,6 +429,7 @@ ngx_http_mkt_visitor_cookie(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
 
     f.hmac = mcf->hmac;
     f.now = ngx_time();
+    f.max_age = scf->cookie.max_age;
     f.visitor = v;
     f.first_error = MKT_COOKIE_OK;
 

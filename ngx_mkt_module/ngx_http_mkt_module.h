@@ -23,7 +23,6 @@
 
 #define NGX_HTTP_MKT_VERSION      "0.1.0"
 #define NGX_HTTP_MKT_UID_MAX      128
-#define NGX_HTTP_MKT_REFRESH      86400    /* re-issue the cookie daily */
 
 
 /* status counters: name, help text; summed across workers in shared memory */
@@ -41,6 +40,8 @@
       "signature")                                                          \
     X(bad_cookies_future, "Visitor cookies rejected as issued in the "      \
       "future")                                                             \
+    X(bad_cookies_expired, "Visitor cookies rejected as older than "        \
+      "max_age and a day: copies no browser would still send")              \
     X(cookies_set, "Visitor cookies sent (new, or refreshed)")              \
     X(cookies_refreshed, "Visitor cookies re-issued to extend max-age")     \
     X(known_users, "Requests with a known user id")                         \

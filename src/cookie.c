@@ -190,6 +190,29 @@ mkt_vcookie_decode(mkt_hmac_t *h, const char *in, size_t len, int64_t now,
 }
 
 
+mkt_cookie_status_e
+mkt_vcookie_check_age(const mkt_visitor_t *v, int64_t now, int64_t max_age)
+{
+    int64_t  age;
+
+    if (now <= v->issued) {
+        return MKT_COOKIE_OK;      /* the future: mkt_vcookie_decode's */
+    }
+
+    age = now - v->issued;         /* issued > 0: no overflow */
+
+    return age - MKT_COOKIE_REFRESH > max_age ? MKT_COOKIE_EXPIRED
+                                              : MKT_COOKIE_OK;
+}
+
+
+int
+mkt_vcookie_refresh_due(const mkt_visitor_t *v, int64_t now)
+{
+    return now > v->issued && now - v->issued >= MKT_COOKIE_REFRESH;
+}
+
+
 const char *
 mkt_cookie_status_name(mkt_cookie_status_e s)
 {
@@ -206,6 +229,8 @@ mkt_cookie_status_name(mkt_cookie_status_e s)
         return "bad_signature";
     case MKT_COOKIE_FUTURE:
         return "future";
+    case MKT_COOKIE_EXPIRED:
+        return "expired";
     }
 
     return "unknown";

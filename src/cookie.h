@@ -11,6 +11,8 @@
 #define MKT_VID_LEN        22      /* base64url of 128 bits */
 #define MKT_VCOOKIE_MAX    64      /* longer values are rejected unparsed */
 #define MKT_COOKIE_SKEW    300     /* seconds an issue time may be ahead */
+#define MKT_COOKIE_REFRESH 86400   /* a visitor cookie is re-issued (with a
+                                    * new ISSUED) at most once a day */
 
 typedef enum {
     MKT_COOKIE_OK = 0,
@@ -18,7 +20,8 @@ typedef enum {
     MKT_COOKIE_OVERSIZED,
     MKT_COOKIE_UNSIGNED,           /* no signature while a secret is set */
     MKT_COOKIE_BAD_SIGNATURE,
-    MKT_COOKIE_FUTURE              /* issued after now + MKT_COOKIE_SKEW */
+    MKT_COOKIE_FUTURE,             /* issued after now + MKT_COOKIE_SKEW */
+    MKT_COOKIE_EXPIRED             /* older than a browser keeps it */
 } mkt_cookie_status_e;
 
 typedef struct {
@@ -43,6 +46,22 @@ size_t mkt_vcookie_encode(mkt_hmac_t *h, const mkt_visitor_t *v, char *out);
  */
 mkt_cookie_status_e mkt_vcookie_decode(mkt_hmac_t *h, const char *in,
     size_t len, int64_t now, mkt_visitor_t *v);
+
+/*
+ * ISSUED is the time of the last Set-Cookie of the value: a cookie is
+ * re-issued with ISSUED = now when it is MKT_COOKIE_REFRESH old or older
+ * (mkt_vcookie_refresh_due), so a browser that got it with max_age
+ * drops it max_age after ISSUED.  mkt_vcookie_check_age() refuses, as
+ * MKT_COOKIE_EXPIRED, a value older than that by more than one refresh
+ * period (a margin for clocks and delayed responses): a copied cookie
+ * stops working then, and a visitor seen at least once per max_age never
+ * reaches it.  max_age >= 0, seconds.
+ */
+mkt_cookie_status_e mkt_vcookie_check_age(const mkt_visitor_t *v,
+    int64_t now, int64_t max_age);
+
+/* Whether a valid visitor cookie is due to be re-issued at now. */
+int mkt_vcookie_refresh_due(const mkt_visitor_t *v, int64_t now);
 
 /*
  * Every signed mkt cookie ends the same way: BODY, or BODY "." SIG where

@@ -110,7 +110,11 @@ my $ngx = start_nginx(workers => 1, http => <<"EOF");
         mkt on;
         mkt_cookie name=sid domain=.example.com path=/shop max_age=1h
                    secure=on samesite=strict httponly=off;
-        location / { return 204; }
+        location / {
+            add_header X-Vid \$mkt_vid always;
+            add_header X-New \$mkt_new always;
+            return 204;
+        }
     }
 
     server {
@@ -217,6 +221,9 @@ my %bad = (
     oversized     => ['1.' . ('A' x 200), 'bad_cookies_oversized'],
     future        => [signed_cookie($vid, time + 3600),
         'bad_cookies_future'],
+    # max_age (400 days by default) and a day, and a minute
+    expired       => [signed_cookie($vid, time - 401 * 86400 - 60),
+        'bad_cookies_expired'],
 );
 my %want;
 for my $case (sort keys %bad) {
@@ -232,7 +239,8 @@ my $after = status();
 is $after->{bad_cookies} - $before->{bad_cookies}, scalar keys %bad,
     'bad_cookies counts every rejection';
 for my $c (qw(bad_cookies_signature bad_cookies_unsigned
-    bad_cookies_malformed bad_cookies_oversized bad_cookies_future))
+    bad_cookies_malformed bad_cookies_oversized bad_cookies_future
+    bad_cookies_expired))
 {
     is $after->{$c} - $before->{$c}, $want{$c} // 0, "$c counted exactly";
 }
@@ -280,6 +288,40 @@ my $recent = signed_cookie($vid, time - 3600);
 $res = request('GET', '/', headers => ['Cookie' => "_mkt=$recent"]);
 is scalar(mkt_cookies($res)), 0, 'an hour-old cookie is not re-issued';
 
+# --- server-side age: max_age and a day ------------------------------------
+# a cookie a minute short of the limit still is the visitor (a browser
+# could hold it), and is re-issued; the expired one above was refused
+my $old_ok = signed_cookie($vid, time - 401 * 86400 + 60);
+$before = status();
+$res = request('GET', '/', headers => ['Cookie' => "_mkt=$old_ok"]);
+is $res->{headers}{'x-vid'}, $vid, 'max_age + 1 day - 1 min old: the same id';
+@sc = mkt_cookies($res);
+($rvid, $r36) = ($sc[0]{value} // '') =~ /\A1\.($VID_RE)\.([0-9a-z]+)\./;
+is $rvid, $vid, 'and re-issued with it';
+cmp_ok abs(base36_decode($r36) - time), '<=', 5, 'with a new issue time';
+$after = status();
+is $after->{bad_cookies_expired} - $before->{bad_cookies_expired}, 0,
+    'not counted as expired';
+is $after->{cookies_refreshed} - $before->{cookies_refreshed}, 1,
+    'counted as refreshed';
+
+# the limit follows the server's mkt_cookie max_age (1h on port 2)
+for my $case ([60, 1, 'a minute past 1h + 1 day: a new id'],
+              [-60, 0, 'a minute short of 1h + 1 day: the same id'])
+{
+    my ($past, $new, $name) = @$case;
+    $before = status();
+    my $v = signed_cookie($vid, time - 3600 - 86400 - $past);
+    $res = request('GET', "http://127.0.0.1:$port2/shop",
+                   headers => ['Cookie' => "sid=$v"]);
+    is $res->{headers}{'x-new'}, $new, "max_age=1h: $name";
+    is $res->{headers}{'x-vid'} eq $vid ? 1 : 0, 1 - $new,
+        "max_age=1h: $name (the id)";
+    $after = status();
+    is $after->{bad_cookies_expired} - $before->{bad_cookies_expired}, $new,
+        "max_age=1h: $name (bad_cookies_expired)";
+}
+
 sub base36_decode {
     my $n = 0;
     $n = $n * 36 + index('0123456789abcdefghijklmnopqrstuvwxyz', $_)
@@ -312,7 +354,8 @@ for my $k (qw(requests new_visitors returning_visitors bad_cookies
 {
     like $json->{$k}, qr/\A\d+\z/, "status has counter $k";
 }
-is $json->{cookies_refreshed}, 1, 'exactly one refresh so far';
+is $json->{cookies_refreshed}, 3,
+    'three refreshes so far: two days old, and two just inside the age limit';
 is $json->{id_failures}, 0, 'no id failures';
 
 $res = request('GET', '/mkt/status?format=prometheus');

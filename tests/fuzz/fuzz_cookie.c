@@ -278,6 +278,44 @@ check_decode(const uint8_t *in, size_t len)
 }
 
 
+static int64_t
+read_i64(const uint8_t *p)
+{
+    int       i;
+    uint64_t  u;
+
+    for (u = 0, i = 0; i < 8; i++) {
+        u = u << 8 | p[i];
+    }
+
+    return (int64_t) u;
+}
+
+
+/* the server-side age of a decoded cookie at any clock and max_age >= 0,
+ * against wide arithmetic: expired past max_age + one refresh period */
+static void
+check_age(const mkt_visitor_t *v, const uint8_t *data, size_t size)
+{
+    int64_t   now, max_age;
+    __int128  age;
+
+    if (size < 16) {
+        return;
+    }
+
+    now = read_i64(data);
+    max_age = read_i64(data + 8) & INT64_MAX;
+    age = (__int128) now - v->issued;
+
+    CHECK((mkt_vcookie_check_age(v, now, max_age) == MKT_COOKIE_EXPIRED)
+          == (age > (__int128) max_age + MKT_COOKIE_REFRESH));
+    CHECK(mkt_vcookie_check_age(v, now, max_age) == MKT_COOKIE_OK
+          || mkt_vcookie_check_age(v, now, max_age) == MKT_COOKIE_EXPIRED);
+    CHECK(mkt_vcookie_refresh_due(v, now) == (age >= MKT_COOKIE_REFRESH));
+}
+
+
 /* encode -> decode is the identity for every visitor the module can mint */
 static void
 check_encode(const uint8_t *data, size_t size)
@@ -310,6 +348,8 @@ check_encode(const uint8_t *data, size_t size)
     CHECK(mkt_vcookie_decode(NULL, out, n, NOW, &w) == MKT_COOKIE_OK);
     CHECK(memcmp(v.vid, w.vid, MKT_VID_LEN) == 0 && v.issued == w.issued);
     CHECK(mkt_vcookie_decode(key, out, n, NOW, &w) == MKT_COOKIE_UNSIGNED);
+
+    check_age(&w, data + 24, size - 24);
 
     /* a negative issue time is refused, not written */
     v.issued = -1 - (int64_t) (u >> 1);

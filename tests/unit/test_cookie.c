@@ -188,6 +188,191 @@ test_decode_rejects_future_issue_time_beyond_skew(void **state)
 }
 
 
+#define DAY      86400
+#define MAX_AGE  (400 * DAY)         /* mkt_cookie's default max_age */
+
+
+static mkt_visitor_t
+issued_at(int64_t t)
+{
+    mkt_visitor_t  v;
+
+    memcpy(v.vid, VID0, MKT_VID_LEN);
+    v.issued = t;
+    return v;
+}
+
+
+static void
+test_age_accepts_up_to_max_age_and_a_day_and_refuses_a_second_more(
+    void **state)
+{
+    mkt_visitor_t  v = issued_at(ISSUED);
+
+    assert_int_equal(MKT_COOKIE_REFRESH, DAY);
+
+    /* just inside, just outside */
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + MAX_AGE + DAY,
+                                           MAX_AGE), MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + MAX_AGE + DAY + 1,
+                                           MAX_AGE), MKT_COOKIE_EXPIRED);
+
+    /* the limit follows max_age */
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + 3600 + DAY, 3600),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + 3600 + DAY + 1,
+                                           3600), MKT_COOKIE_EXPIRED);
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + DAY, 0),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED + DAY + 1, 0),
+                     MKT_COOKIE_EXPIRED);
+
+    /* a fresh cookie, and one from the allowed future */
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED, 0), MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_check_age(&v, ISSUED - MKT_COOKIE_SKEW, 0),
+                     MKT_COOKIE_OK);
+}
+
+
+static void
+test_age_does_not_overflow_at_the_extremes(void **state)
+{
+    mkt_visitor_t  v = issued_at(1);
+
+    assert_int_equal(mkt_vcookie_check_age(&v, INT64_MAX, INT64_MAX),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_check_age(&v, INT64_MAX, 0),
+                     MKT_COOKIE_EXPIRED);
+    assert_int_equal(mkt_vcookie_check_age(&v, INT64_MIN, 0), MKT_COOKIE_OK);
+    assert_int_equal(mkt_vcookie_refresh_due(&v, INT64_MIN), 0);
+    assert_int_equal(mkt_vcookie_refresh_due(&v, INT64_MAX), 1);
+}
+
+
+static void
+test_refresh_is_due_after_a_day(void **state)
+{
+    mkt_visitor_t  v = issued_at(ISSUED);
+
+    assert_int_equal(mkt_vcookie_refresh_due(&v, ISSUED - 1), 0);
+    assert_int_equal(mkt_vcookie_refresh_due(&v, ISSUED), 0);
+    assert_int_equal(mkt_vcookie_refresh_due(&v, ISSUED + DAY - 1), 0);
+    assert_int_equal(mkt_vcookie_refresh_due(&v, ISSUED + DAY), 1);
+}
+
+
+/*
+ * The identity handler's rule, as a browser lives it: a cookie is held
+ * until max_age after its last Set-Cookie; a visit shows it (if held),
+ * and it is re-issued when due.  Counts the visits that found no cookie
+ * (the browser had dropped it) and those whose cookie the server refused
+ * although the browser still held it.
+ */
+static void
+visits(int64_t max_age, const int64_t *gaps, size_t n, int *dropped,
+    int *refused)
+{
+    size_t         i;
+    int64_t        now;
+    mkt_visitor_t  v = issued_at(ISSUED);
+
+    *dropped = 0;
+    *refused = 0;
+    now = ISSUED;
+
+    for (i = 0; i < n; i++) {
+        now += gaps[i];
+
+        if (now - v.issued >= max_age) {
+            (*dropped)++;
+            v.issued = now;            /* a new id, a new cookie */
+            continue;
+        }
+
+        if (mkt_vcookie_check_age(&v, now, max_age) != MKT_COOKIE_OK) {
+            (*refused)++;
+            v.issued = now;
+            continue;
+        }
+
+        if (mkt_vcookie_refresh_due(&v, now)) {
+            v.issued = now;
+        }
+    }
+}
+
+
+static void
+test_a_visitor_seen_within_max_age_keeps_the_id_for_years(void **state)
+{
+    int      dropped, refused;
+    size_t   i;
+    int64_t  gaps[2000];
+
+    /* daily for five and a half years */
+    for (i = 0; i < 2000; i++) {
+        gaps[i] = DAY;
+    }
+    visits(MAX_AGE, gaps, 2000, &dropped, &refused);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(refused, 0);
+
+    /* several times a day, so never two refreshes in a day */
+    for (i = 0; i < 2000; i++) {
+        gaps[i] = 3 * 3600 + (int64_t) (i % 7) * 600;
+    }
+    visits(MAX_AGE, gaps, 2000, &dropped, &refused);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(refused, 0);
+
+    /* once per max_age, a second before the browser would drop it */
+    for (i = 0; i < 10; i++) {
+        gaps[i] = MAX_AGE - 1;
+    }
+    visits(MAX_AGE, gaps, 10, &dropped, &refused);
+    assert_int_equal(dropped, 0);
+    assert_int_equal(refused, 0);
+
+    /* a second later, the browser has dropped it: not the server's doing */
+    for (i = 0; i < 10; i++) {
+        gaps[i] = MAX_AGE;
+    }
+    visits(MAX_AGE, gaps, 10, &dropped, &refused);
+    assert_int_equal(dropped, 10);
+    assert_int_equal(refused, 0);
+
+    /* max_age under a day: refreshed at most daily (DESIGN.md 5), so the
+     * browser drops it every max_age; the server never refuses first */
+    for (i = 0; i < 100; i++) {
+        gaps[i] = 1800;
+    }
+    visits(3600, gaps, 100, &dropped, &refused);
+    assert_int_equal(dropped, 50);
+    assert_int_equal(refused, 0);
+}
+
+
+static void
+test_a_copied_cookie_stops_working_a_day_after_max_age(void **state)
+{
+    mkt_visitor_t  copy = issued_at(ISSUED);
+    int64_t        t;
+
+    /* replayed by someone who never stores the refreshed value */
+    for (t = ISSUED; t <= ISSUED + MAX_AGE + DAY; t += DAY) {
+        assert_int_equal(mkt_vcookie_check_age(&copy, t, MAX_AGE),
+                         MKT_COOKIE_OK);
+    }
+    assert_int_equal(mkt_vcookie_check_age(&copy, ISSUED + MAX_AGE + DAY + 1,
+                                           MAX_AGE), MKT_COOKIE_EXPIRED);
+
+    /* decoding alone does not look at the age */
+    assert_int_equal(mkt_vcookie_decode(*state, GOOD, strlen(GOOD),
+                                        ISSUED + 10 * MAX_AGE, &copy),
+                     MKT_COOKIE_OK);
+}
+
+
 static void
 test_decode_rejects_oversized_values(void **state)
 {
@@ -272,6 +457,8 @@ test_status_names_are_stable(void **state)
     assert_string_equal(mkt_cookie_status_name(MKT_COOKIE_BAD_SIGNATURE),
                         "bad_signature");
     assert_string_equal(mkt_cookie_status_name(MKT_COOKIE_FUTURE), "future");
+    assert_string_equal(mkt_cookie_status_name(MKT_COOKIE_EXPIRED),
+                        "expired");
 }
 
 
@@ -400,6 +587,14 @@ main(void)
         cmocka_unit_test(
             test_decode_without_secret_accepts_signed_and_unsigned),
         cmocka_unit_test(test_decode_rejects_future_issue_time_beyond_skew),
+        cmocka_unit_test(
+            test_age_accepts_up_to_max_age_and_a_day_and_refuses_a_second_more),
+        cmocka_unit_test(test_age_does_not_overflow_at_the_extremes),
+        cmocka_unit_test(test_refresh_is_due_after_a_day),
+        cmocka_unit_test(
+            test_a_visitor_seen_within_max_age_keeps_the_id_for_years),
+        cmocka_unit_test(
+            test_a_copied_cookie_stops_working_a_day_after_max_age),
         cmocka_unit_test(test_decode_rejects_oversized_values),
         cmocka_unit_test(test_decode_rejects_malformed_values),
         cmocka_unit_test(test_decode_handles_embedded_nul_as_malformed),
