@@ -8,7 +8,8 @@
 #
 # A target is named fuzz_NAME or NAME; its corpus is tests/fuzz/corpus/NAME/.
 # Environment: FUZZ_SECONDS (60), FUZZ_MERGE=1 (merge new coverage into the
-# checked-in corpus, set-minimised with -merge=1), FUZZ_TIMEOUT (seconds one
+# checked-in corpus: -merge=1 -use_counters=0 keeps only inputs that reach
+# new edges, so corpora stay small), FUZZ_TIMEOUT (seconds one
 # input may take, 10), FUZZ_ARGS (extra libFuzzer flags), FUZZ_CC (clang).
 # Outputs: build/fuzz/<target> binaries, build/fuzz/logs/<target>.log,
 # new inputs in build/fuzz/scratch/<target>/, crashes in build/fuzz/crashes/.
@@ -163,8 +164,8 @@ for t in "${targets[@]}"; do
 
     if [ "${FUZZ_MERGE:-0}" = 1 ]; then
         before=$(ls "$corpus" | wc -l)
-        if "$out/$t" -merge=1 -timeout="$timeout" $extra "$corpus" \
-            "$scratch" > "$out/logs/$t.merge.log" 2>&1
+        if "$out/$t" -merge=1 -use_counters=0 -timeout="$timeout" $extra \
+            "$corpus" "$scratch" > "$out/logs/$t.merge.log" 2>&1
         then
             after=$(ls "$corpus" | wc -l)
             printf '%-18s merged %d new inputs into %s\n' "$t" \
