@@ -8,7 +8,6 @@ use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
 use Mkt::Test;
-use Mkt::FakeRedis;
 
 my $SECRET = 'tags-secret-0123456789abcdef';
 
@@ -166,41 +165,5 @@ like(request(GET => '/status?format=prometheus')->{body},
 sleep 3;
 $res = request(GET => '/', jar => $jar2, headers => { 'X-User-Id' => 'u7' });
 is($res->{headers}{'x-tags'}, undef, 'tag gone at its expiry score');
-
-# scores no real Redis sends (a fake one): the tag is skipped, counted
-my $fake = Mkt::FakeRedis->start(sub {
-    return undef unless uc $_[0] eq 'ZRANGEBYSCORE';
-    return "*8\r\n\$4\r\ngood\r\n\$3\r\ninf\r\n"
-        . "\$3\r\nvip\r\n\$3\r\nabc\r\n"
-        . "\$4\r\nint1\r\n:12\r\n"
-        . "\$3\r\nneg\r\n\$2\r\n-5\r\n";
-});
-my $odd = start_nginx(http => <<"EOF");
-    mkt_secret "$SECRET";
-    mkt_redis 127.0.0.1:@{[ $fake->port ]} timeout=500ms;
-    mkt_tags_cache zone=tags:1m;
-
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        mkt on;
-        mkt_user_id \$http_x_user_id;
-
-        location / {
-            add_header X-Tags \$mkt_tags always;
-            return 200 "ok\\n";
-        }
-
-        location = /status {
-            mkt_status;
-        }
-    }
-EOF
-$res = $odd->get('/', headers => { 'X-User-Id' => 'u1' });
-is($res->{headers}{'x-tags'}, 'good', 'a fake Redis: the tag with a score');
-$s = decode_json($odd->get('/status')->{body});
-is($s->{bad_tags}, 3, 'bad_tags: scores "abc", an integer, "-5"');
-is($s->{redis_bad_replies}, 0, 'the reply itself is no bad reply');
-$fake->stop;
-$odd->stop;
 
 finish();

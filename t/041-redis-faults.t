@@ -11,6 +11,7 @@ use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Mkt::Test;
+use Mkt::FakeRedis;
 
 my $SECRET = 'faults-secret-0123456789abcdef';
 
@@ -199,6 +200,27 @@ waitpid $pid, 0;
 $s = status();
 cmp_ok($s->{redis_errors} + $s->{redis_bad_replies}, '>=', 3,
        'garbage counted as errors or bad replies');
+
+# --- scores no real Redis sends (a fake one): the tag skipped, counted -------
+
+my $fake_scores = Mkt::FakeRedis->start(sub {
+    return undef unless uc $_[0] eq 'ZRANGEBYSCORE';
+    return "*8\r\n\$4\r\ngood\r\n\$3\r\ninf\r\n"
+        . "\$3\r\nvip\r\n\$3\r\nabc\r\n"
+        . "\$4\r\nint1\r\n:12\r\n"
+        . "\$3\r\nneg\r\n\$2\r\n-5\r\n";
+});
+$ngx->reload(http => http_conf(
+    'mkt_redis 127.0.0.1:' . $fake_scores->port . ' timeout=500ms;'));
+$before = status();
+($res) = fresh();
+is($res->{headers}{'x-tags'}, 'good', 'a fake Redis: the tag with a score');
+$s = status();
+is($s->{bad_tags} - $before->{bad_tags}, 3,
+   'bad_tags: scores "abc", an integer, "-5"');
+is($s->{redis_bad_replies} - $before->{redis_bad_replies}, 0,
+   'the reply itself is no bad reply');
+$fake_scores->stop;
 
 $ngx->allow_log(qr/mkt redis/);
 finish();
