@@ -10,12 +10,11 @@ use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
 use IO::Select;
-use POSIX ();
 use Time::HiRes qw(time sleep);
 use Mkt::Test;
+use Mkt::Faults;
 
-my $WRK = '/usr/bin/wrk';
-plan skip_all => 'wrk is not installed' unless -x $WRK;
+plan skip_all => 'wrk is not installed' unless -x $Mkt::Faults::WRK;
 
 my $EXP = encode_json({ goals => ['purchase'], experiments => [] });
 my $KEY = 'mkt:events';
@@ -58,100 +57,6 @@ $sinks
         }
     }
 EOF
-}
-
-sub status {
-    my ($ngx) = @_;
-    return decode_json($ngx->get('/status')->{body});
-}
-
-# wrk in the background: conversions with orders PFX-1, PFX-2, ...
-sub wrk_start {
-    my ($ngx, $pfx, $secs, $conns) = @_;
-    my $dir = test_dir();
-    write_file("$dir/$pfx.lua", <<"EOF");
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/mkt/collect?goal=purchase&value=1.5&order=$pfx-" .. n)
-end
-EOF
-    my $out = "$dir/$pfx.wrk";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', $out or POSIX::_exit(126);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        exec($WRK, '-t1', '-c' . ($conns // 4), "-d${secs}s", '--latency',
-             '-s', "$dir/$pfx.lua", $ngx->url('/')) or POSIX::_exit(127);
-    }
-    return { pid => $pid, out => $out, pfx => $pfx };
-}
-
-# waits for wrk; its numbers
-sub wrk_wait {
-    my ($w) = @_;
-    waitpid $w->{pid}, 0;
-    my $rc = $? >> 8;
-    my $text = read_file($w->{out}) // '';
-    my %r = (rc => $rc, text => $text, non2xx => 0, socket_errors => 0);
-    $r{requests} = $1 if $text =~ /(\d+) requests in /;
-    $r{non2xx} = $1 if $text =~ /Non-2xx or 3xx responses: (\d+)/;
-    if ($text =~ /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/) {
-        $r{socket_errors} = $1 + $2 + $3 + $4;
-        $r{socket_text} = "connect $1, read $2, write $3, timeout $4";
-    }
-    $r{p99} = $1 if $text =~ /^\s+99%\s+(\S+)/m;
-    return \%r;
-}
-
-# the collect location's access log: { order => [statuses] } for a prefix
-sub beacons {
-    my ($ngx, $pfx) = @_;
-    my %st;
-    for (split /\n/, read_file($ngx->prefix . '/beacons.log') // '') {
-        my ($s, $o) = split / /;
-        push @{ $st{$o} }, $s if defined $o && $o =~ /^\Q$pfx\E-\d+$/;
-    }
-    return \%st;
-}
-
-# the events of some log files: list of decoded events; counts bad lines
-sub events_of {
-    my (@files) = @_;
-    my (@ev, $bad);
-    $bad = 0;
-    for my $f (@files) {
-        for my $line (split /\n/, read_file($f) // '') {
-            my $e = eval { decode_json($line) };
-            if (ref $e eq 'HASH' && $e->{id}) { push @ev, $e } else { $bad++ }
-        }
-    }
-    return (\@ev, $bad);
-}
-
-# every acknowledged beacon of $pfx in the events exactly once, no 5xx
-sub check_acked {
-    my ($what, $ngx, $pfx, $events) = @_;
-    my $b = beacons($ngx, $pfx);
-    my @acked = grep { grep { $_ == 204 } @{ $b->{$_} } } keys %$b;
-    my @fivexx = grep { grep { $_ >= 500 } @{ $b->{$_} } } keys %$b;
-    my %n;
-    $n{ $_->{order} }++ for grep { ($_->{order} // '') =~ /^\Q$pfx\E-/ }
-        @$events;
-    ok(@acked > 100, "$what: beacons acknowledged under load ("
-       . scalar(@acked) . ')');
-    is_deeply(\@fivexx, [], "$what: no 5xx in the access log");
-    is_deeply([grep { ($n{$_} // 0) != 1 } sort @acked], [],
-              "$what: every acknowledged beacon in the log exactly once");
-    is_deeply([grep { $n{$_} != 1 } sort keys %n], [],
-              "$what: no order logged twice");
-    return \@acked;
-}
-
-sub spool_files {
-    my ($ngx) = @_;
-    opendir my $d, $ngx->prefix . '/spool' or return ();
-    return sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
 }
 
 # --- 1. Redis out of memory under load -------------------------------------
