@@ -15,8 +15,8 @@ use Test::More ();
 use Time::HiRes qw(sleep);
 use Mkt::Test qw(test_dir write_file read_file);
 
-our @EXPORT = qw(status wrk_start wrk_wait beacons events_of check_acked
-    spool_files fake_redis fake_redis_stop @GARBAGE);
+our @EXPORT = qw(status wrk_start wrk_wait pages_and_beacons beacons
+    events_of check_acked spool_files fake_redis fake_redis_stop @GARBAGE);
 
 our $WRK = '/usr/bin/wrk';
 
@@ -56,6 +56,25 @@ EOF
              '-s', "$dir/$pfx.lua", $ngx->url('/')) or POSIX::_exit(127);
     }
     return { pid => $pid, out => $out, pfx => $pfx };
+}
+
+# a wrk script for wrk_start: pages /page of a new user each (odd
+# requests: X-User-Id PFX-u-N, a browser's User-Agent, so that they are
+# exposures, not bots) and conversion beacons with order PFX-N (even ones)
+sub pages_and_beacons {
+    my ($pfx) = @_;
+    return <<"EOF";
+local n = 0
+local ua = "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0"
+request = function()
+  n = n + 1
+  if n % 2 == 1 then
+    return wrk.format("GET", "/page", {["X-User-Id"] = "$pfx-u-" .. n,
+                                       ["User-Agent"] = ua})
+  end
+  return wrk.format("GET", "/mkt/collect?goal=purchase&value=1.5&order=$pfx-" .. n)
+end
+EOF
 }
 
 sub _ms {
@@ -129,10 +148,12 @@ sub check_acked {
     return \@acked;
 }
 
+# the spool's files; their number in scalar context
 sub spool_files {
     my ($ngx) = @_;
     opendir my $d, $ngx->prefix . '/spool' or return ();
-    return sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
+    my @files = sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
+    return @files;
 }
 
 # A fake Redis on $port (a free one when undef): a child process that
