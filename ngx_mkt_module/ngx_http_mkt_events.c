@@ -674,9 +674,10 @@ static ngx_int_t
 ngx_http_mkt_log_write(ngx_open_file_t *file, ngx_log_t *log, u_char *buf,
     size_t len, ngx_uint_t lines)
 {
-    ssize_t        n;
-    ngx_err_t      err;
-    static time_t  logged;
+    ssize_t          n;
+    ngx_err_t        err;
+    ngx_file_info_t  fi;
+    static time_t    logged;
 
     n = ngx_write_fd(file->fd, buf, len);
 
@@ -687,10 +688,23 @@ ngx_http_mkt_log_write(ngx_open_file_t *file, ngx_log_t *log, u_char *buf,
 
     err = (n == -1) ? ngx_errno : 0;
 
-    if (n > 0 && buf[n - 1] != '\n') {
-        /* ends the cut line, so that the next lines stay whole: a reader
-         * skips one line that is not JSON (if this byte fits at all) */
-        (void) ngx_write_fd(file->fd, (u_char *) "\n", 1);
+    if (n > 0 && buf[n - 1] != '\n'
+        && ngx_write_fd(file->fd, (u_char *) "\n", 1) != 1)
+    {
+        /*
+         * A line cut short must not run into the next write, of this
+         * worker or another, once there is space again.  If the "\n" that
+         * ends it fits, a reader skips one line that is not JSON; if not,
+         * the disk is full, nothing was appended since, and the bytes
+         * of this write are taken back.
+         */
+        if (ngx_fd_info(file->fd, &fi) == NGX_FILE_ERROR
+            || ngx_file_size(&fi) < n
+            || ftruncate(file->fd, ngx_file_size(&fi) - n) == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "\"%s\" ends in a cut line", file->name.data);
+        }
     }
 
     ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_log_errors, lines);
