@@ -990,8 +990,14 @@ ngx_http_mkt_redis_dispatch(ngx_http_mkt_redis_conn_t *rc)
             ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_redis_ok);
         }
 
-        /* any reply, even an error, shows the server is there */
-        ngx_http_mkt_redis_success();
+        /* any reply, even an error, shows the server is there; but a
+         * refused AUTH or SELECT is a failure of the connection: counted
+         * as one below, it must not close the breaker first */
+        if (r->type != REDIS_REPLY_ERROR
+            || cmd->handler != ngx_http_mkt_redis_check_reply)
+        {
+            ngx_http_mkt_redis_success();
+        }
 
         if (cmd->handler) {
             cmd->handler(cmd->data, r);
