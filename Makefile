@@ -185,9 +185,12 @@ fuzz: deps
 unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# Two lanes: the load tests (t/07*, wrk) one after the other from the
+# start, every other file one after the other beside them; two loads never
+# share the CPUs, and the longest files do not come last (t/README.md).
 integration: module cli
 	MKT_MODULE=$(CURDIR)/$(MODULE) MKT_CLI=$(CURDIR)/$(CLI) \
-		prove -j2 -It/lib t/
+		prove -j2 --rules='seq=t/07*.t' --rules='seq=**' -It/lib t/
 
 asan: asan-unit asan-integration
 

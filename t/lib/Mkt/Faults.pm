@@ -60,11 +60,13 @@ EOF
 
 # a wrk script for wrk_start: pages /page of a new user each (odd
 # requests: X-User-Id PFX-u-N, a browser's User-Agent, so that they are
-# exposures, not bots) and conversion beacons with order PFX-N (even ones)
+# exposures, not bots) and conversion beacons with order PFX-N (even ones);
+# each connection waits $delay_ms between its requests, if given
 sub pages_and_beacons {
-    my ($pfx) = @_;
+    my ($pfx, $delay_ms) = @_;
+    my $delay = $delay_ms ? "delay = function() return $delay_ms end\n" : '';
     return <<"EOF";
-local n = 0
+${delay}local n = 0
 local ua = "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0"
 request = function()
   n = n + 1
