@@ -8,7 +8,6 @@ use warnings;
 use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
-use POSIX ();
 use Time::HiRes qw(time sleep);
 use Mkt::Test;
 use Mkt::FakeRedis;
@@ -165,38 +164,17 @@ is($refusals, 1, 'the refusal logged once, not per request');
 
 # --- a fake server answering garbage ---------------------------------------------
 
-my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                 Listen => 16, ReuseAddr => 1)
-    or die "listen: $!";
-my $fake_port = $fake->sockport;
-my @garbage = ("*999999999\r\n", "\$-7\r\nxx\r\n", "hello garbage\r\n",
-               "*2\r\n\$3\r\nvip\r\n:12\r\n", "*1\r\n*1\r\n*1\r\n*1\r\n*1"
-               . "\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
-               "\$100000000\r\nabc", "+OK\r\n+OK\r\n+OK\r\n");
-my $pid = fork // die "fork: $!";
-if ($pid == 0) {
-    $SIG{TERM} = 'DEFAULT';
-    my $i = 0;
-    while (my $c = $fake->accept) {
-        my $buf;
-        sysread($c, $buf, 65536);
-        syswrite($c, $garbage[$i++ % @garbage]);
-        sleep 0.05;
-        close $c;
-    }
-    POSIX::_exit(0);
-}
-close $fake;
+my $fake = Mkt::FakeRedis->garbage;
+my $fake_port = $fake->port;
 
 $ngx->reload(http => http_conf(
     "mkt_redis 127.0.0.1:$fake_port timeout=150ms fails=100;"));
-for (1 .. scalar @garbage) {
+for (1 .. scalar @Mkt::FakeRedis::GARBAGE) {
     ($res, $took) = fresh();
     is($res->{status}, 200, 'served when Redis answers garbage');
     is($res->{headers}{'x-tags'}, undef, 'no tags from garbage');
 }
-kill 'TERM', $pid;
-waitpid $pid, 0;
+$fake->stop;
 $s = status();
 cmp_ok($s->{redis_errors} + $s->{redis_bad_replies}, '>=', 3,
        'garbage counted as errors or bad replies');

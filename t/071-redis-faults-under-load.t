@@ -17,6 +17,7 @@ use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Mkt::Test;
 use Mkt::Faults;
+use Mkt::FakeRedis;
 
 plan skip_all => 'wrk is not installed' unless -x $Mkt::Faults::WRK;
 
@@ -265,9 +266,9 @@ my @FAULTS = (
     # killed, a fake server answering garbage on its port, then Redis again
     ['garbage', 'GB', sub {
         $redis->kill;
-        my $fake = fake_redis($redis->port);
+        my $fake = Mkt::FakeRedis->garbage(port => $redis->port);
         sleep $FAULT;
-        fake_redis_stop($fake);
+        $fake->stop;
         $redis->start;
     }, 'redis_errors', 'redis_bad_replies'],
     # a password for the default user, as requirepass sets, so that a

@@ -13,6 +13,9 @@ package Mkt::FakeRedis;
 #   ... "mkt_redis 127.0.0.1:" . $fake->port . ";" ...
 #   $fake->stop;                              # also done at exit
 #
+#   Mkt::FakeRedis->start($handler, port => $redis->port)  # a given port
+#   Mkt::FakeRedis->garbage(port => ...)      # answers @GARBAGE in turn
+#
 # The handler runs in the child: state it keeps (a counter) lives there, and
 # what the test must learn it writes to a file. Default answers: CLIENT
 # (ID) ":7", XRANGE and XREVRANGE "*0" (an empty stream), anything else
@@ -27,11 +30,18 @@ use POSIX ();
 
 my @LIVE;
 
+# replies no Redis sends: absurd lengths, not RESP, a wrong type, deep
+# nesting, a bulk string cut short, more replies than commands
+our @GARBAGE = ("*999999999\r\n", "\$-7\r\nxx\r\n", "hello garbage\r\n",
+    "*2\r\n\$3\r\nvip\r\n:12\r\n",
+    "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
+    "\$100000000\r\nabc", "+OK\r\n+OK\r\n+OK\r\n");
+
 sub start {
-    my ($class, $handler) = @_;
+    my ($class, $handler, %o) = @_;
     my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                       LocalPort => 0, Listen => 16,
-                                       ReuseAddr => 1)
+                                       LocalPort => $o{port} // 0,
+                                       Listen => 16, ReuseAddr => 1)
         or die "Mkt::FakeRedis: listen: $!\n";
     my $parent = $$;
     my $pid = fork // die "Mkt::FakeRedis: fork: $!\n";
@@ -45,6 +55,13 @@ sub start {
     close $listen;
     push @LIVE, $self;
     return $self;
+}
+
+# a server answering every command with the next of @GARBAGE
+sub garbage {
+    my ($class, %o) = @_;
+    my $i = 0;
+    return $class->start(sub { $GARBAGE[$i++ % @GARBAGE] }, %o);
 }
 
 sub port { $_[0]{port} }

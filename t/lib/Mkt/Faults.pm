@@ -1,33 +1,23 @@
 package Mkt::Faults;
 
-# Helpers of the fault tests (t/041, t/070, t/071): wrk in the background
-# and its numbers, the collect location's access log of "STATUS ORDER"
-# lines, event log files, the spool, and a fake Redis answering garbage.
+# Helpers of the fault tests under load (t/070, t/071, t/072): wrk in the
+# background and its numbers, the collect location's access log of
+# "STATUS ORDER" lines, event log files, the spool. (A fake Redis:
+# Mkt::FakeRedis.)
 
 use strict;
 use warnings;
 
 use Exporter qw(import);
-use IO::Socket::INET ();
 use JSON::PP qw(decode_json);
 use POSIX ();
 use Test::More ();
-use Time::HiRes qw(sleep);
 use Mkt::Test qw(test_dir write_file read_file);
 
 our @EXPORT = qw(status wrk_start wrk_wait pages_and_beacons beacons
-    events_of check_acked spool_files fake_redis fake_redis_stop @GARBAGE);
+    events_of check_acked spool_files);
 
 our $WRK = '/usr/bin/wrk';
-
-# replies no Redis sends: absurd lengths, not RESP, a wrong type, deep
-# nesting, a bulk string cut short, status replies for every command
-our @GARBAGE = ("*999999999\r\n", "\$-7\r\nxx\r\n", "hello garbage\r\n",
-    "*2\r\n\$3\r\nvip\r\n:12\r\n", "*1\r\n*1\r\n*1\r\n*1\r\n*1"
-    . "\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
-    "\$100000000\r\nabc", "+OK\r\n+OK\r\n+OK\r\n");
-
-my @FAKES;
 
 sub status {
     my ($ngx) = @_;
@@ -157,44 +147,5 @@ sub spool_files {
     my @files = sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
     return @files;
 }
-
-# A fake Redis on $port (a free one when undef): a child process that
-# reads what each connection sends, answers the next of @GARBAGE, and
-# closes it 50 ms later.  A handle for fake_redis_stop, with its port.
-sub fake_redis {
-    my ($port) = @_;
-    my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                     LocalPort => $port // 0,
-                                     Listen => 16, ReuseAddr => 1)
-        or die "fake redis: listen: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        # the harness's handlers and END blocks are the parent's
-        $SIG{TERM} = 'DEFAULT';
-        my $i = 0;
-        while (my $c = $fake->accept) {
-            my $buf;
-            sysread($c, $buf, 65536);
-            syswrite($c, $GARBAGE[$i++ % @GARBAGE]);
-            sleep 0.05;
-            close $c;
-        }
-        POSIX::_exit(0);
-    }
-    my $h = { pid => $pid, port => $fake->sockport };
-    close $fake;
-    push @FAKES, $h;
-    return $h;
-}
-
-sub fake_redis_stop {
-    my ($h) = @_;
-    return unless $h->{pid};
-    kill 'TERM', $h->{pid};
-    waitpid $h->{pid}, 0;
-    $h->{pid} = 0;
-}
-
-END { fake_redis_stop($_) for @FAKES }
 
 1;
