@@ -1,7 +1,7 @@
 # Each Redis fault while load runs (issue #10): DEBUG SLEEP, SIGSTOP and
 # SIGCONT, SIGKILL and a restart, a fake server answering garbage, AUTH
 # refused. For 4 s per fault, wrk keeps 4 connections busy (1 ms apart,
-# some 1,500 requests a second here) with pages of new users (a tag
+# 1,200 to 2,700 requests a second here) with pages of new users (a tag
 # lookup each, and an exposure event) and conversion beacons with unique
 # orders; the fault starts after 1 s and lasts 2 s. Redis is the tag store
 # (timeout=50ms) and the event stream, with a spool, beside the log sink.
@@ -14,7 +14,7 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(sleep);
 use Mkt::Test;
 use Mkt::Faults;
 use Mkt::FakeRedis;
@@ -46,7 +46,6 @@ my $redis = start_redis(args => [
 my $ngx = start_nginx(
     redis => $redis,
     files => { 'exp.json' => $EXP },
-    allow => [qr/mkt redis|mkt events redis|mkt spool/],
     http  => <<"EOF");
     mkt_secret "faults-under-load-0123456789";
     mkt_config %%PREFIX%%/exp.json;
@@ -129,12 +128,12 @@ sub last_id {
 # put p99 near a second. A worker blocked by the fault itself (a
 # synchronous read of a stopped or sleeping Redis) would hold only the 4
 # requests in flight, for the whole 2 s fault: p99 cannot show that, the
-# maximum can. Measured on the 2-CPU reference machine (shared with other
-# builds), p99 / max in ms, 3 runs alone: DEBUG SLEEP 33-36 / 51-60,
-# SIGSTOP 36 / 55-57, SIGKILL 11-19 / 20-71, garbage 11-46 / 18-60, AUTH
-# refused 17-22 / 35-46; 3 runs beside t/070's load (load average 8.5):
-# 39-42 / 59-63, 40-50 / 58-75, 21-152 / 39-204, 29-56 / 54-90, 19-33 /
-# 36-70.
+# maximum can. Measured on the 2-CPU reference machine, shared with other
+# builds: 16 runs, alone, beside t/070's load and in make test, load
+# average 1 to 8.5. p99 in ms: DEBUG SLEEP 33-42, SIGSTOP 35-50, SIGKILL
+# 3-152, garbage 9-56, AUTH refused 2-45; the maximum 5 to 204 ms in all.
+# So 500 ms for p99 (3 times the worst seen) and 1 s for the maximum (5
+# times; a blocked worker would show 2 s).
 my $P99_MS = 50 + 450;
 my $MAX_MS = 1000;
 
