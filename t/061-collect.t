@@ -182,6 +182,10 @@ sub batch {
         read_file("/proc/$worker/io") =~ /^syscw: (\d+)/m ? $1 : -1;
     };
     kill 'STOP', $worker;
+    # stopped for sure (the signal is delivered asynchronously): else it
+    # may take the first beacons in a turn of their own
+    wait_for(sub { (Mkt::Test::_proc_stat($worker))[0] eq 'T' }, 5)
+        or die "worker $worker did not stop";
     my $before = $syscw->();
     $send->($c[$_ - 1], "/c?goal=signup&order=$pfx-$_") for 1 .. $n;
     kill 'CONT', $worker;
@@ -659,7 +663,7 @@ my $small = start_nginx(files => { 'exp.json' => $exp }, http => <<"EOF");
     server {
         listen 127.0.0.1:%%PORT%%;
         location = /c { mkt_collect dedup=32k; }
-        location = /w { mkt_collect dedup=32k dedup_window=1s; }
+        location = /w { mkt_collect dedup=32k dedup_window=3s; }
         location = /status { mkt_status; }
     }
 EOF
@@ -682,7 +686,7 @@ is(decode_json($lines[-1])->{order}, 'E-1', 'E-1 again');
 request(GET => '/w?goal=signup&order=T-1');
 request(GET => '/w?goal=signup&order=T-1');
 is(scalar(@{[ split /\n/, read_file($slog) ]}), 1002, 'T-1 once');
-sleep 2;
+sleep 4;
 request(GET => '/w?goal=signup&order=T-1');
 is(scalar(@{[ split /\n/, read_file($slog) ]}), 1003,
    'T-1 again once its window passed');
