@@ -33,7 +33,7 @@ my $ngx = start_nginx(
         { key => 'hero', variations => ['control', 'new-hero'] } ] }) },
     http  => <<"EOF");
     mkt_config %%PREFIX%%/exp.json;
-    mkt_redis 127.0.0.1:$fake_port timeout=500ms;
+    mkt_redis 127.0.0.1:$fake_port timeout=5s connect_timeout=5s;
     mkt_events_log %%PREFIX%%/events.jsonl buffer=0;
     mkt_events_redis stream=mkt:events batch=$N flush=10s;
     mkt_events_spool %%PREFIX%%/spool;
@@ -60,7 +60,7 @@ for (1 .. $N) {
     is($ngx->get('/lp', jar => new_jar())->{status}, 204, 'served');
 }
 
-ok(wait_for(sub { status()->{events_replayed} == $N }, 10),
+ok(wait_for(sub { status()->{events_replayed} == $N }, 30),
    'the spooled events are replayed once the peer answers ids');
 my $st = status();
 is($st->{events}, $N, "$N events stored (the log sink)");
