@@ -23,9 +23,6 @@ static ngx_int_t ngx_http_mkt_collect_post(ngx_http_request_t *r,
 static void ngx_http_mkt_collect_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mkt_collect_record(ngx_http_request_t *r,
     mkt_beacon_event_t *events, size_t n, ngx_uint_t gif);
-static void ngx_http_mkt_collect_committed(ngx_http_mkt_commit_t *c);
-static ngx_int_t ngx_http_mkt_collect_answer(ngx_http_request_t *r,
-    ngx_http_mkt_conversions_t *w);
 static ngx_int_t ngx_http_mkt_collect_too_large(ngx_http_request_t *r,
     ngx_http_mkt_collect_conf_t *cc);
 static ngx_int_t ngx_http_mkt_collect_fail(ngx_http_request_t *r,
@@ -538,96 +535,36 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
  * Records checked conversions and answers: 204 (or the GIF), or 503 when
  * an event could not be stored: the client may send it again, and
  * conversions with an order recorded before it are then deduplicated.
- * Events the log sink writes in the commit of this turn of the event loop
- * are answered after it (NGX_DONE here): one write(2) for every beacon of
- * the turn, and still no answer before the line is in the file.
  */
 static ngx_int_t
 ngx_http_mkt_collect_record(ngx_http_request_t *r,
     mkt_beacon_event_t *events, size_t n, ngx_uint_t gif)
 {
-    size_t                       i;
-    mkt_event_t                  base;
-    ngx_http_mkt_ctx_t          *ctx;
-    ngx_http_mkt_conversions_t  *w;
+    size_t               i;
+    mkt_event_t          base;
+    ngx_http_mkt_ctx_t  *ctx;
+    ngx_str_t            type = ngx_string("image/gif");
 
     ctx = ngx_http_mkt_conversion_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    w = ngx_pcalloc(r->pool, sizeof(ngx_http_mkt_conversions_t));
-    if (w == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    w->pending = ngx_palloc(r->pool, n * sizeof(ngx_http_mkt_pending_t));
-    if (w->pending == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    w->commit.r = r;
-    w->gif = gif;
-
     ngx_http_mkt_conversion_base(r, ctx, 1, &base);
     ngx_http_mkt_collect_page(r, &base);
 
     for (i = 0; i < n; i++) {
-        if (ngx_http_mkt_conversion_record(r, &base, &events[i], w)
+        if (ngx_http_mkt_conversion_record(r, &base, &events[i])
             == NGX_ERROR)
         {
-            w->unacknowledged = 1;
-            break;
+            return ngx_http_mkt_collect_fail(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE,
+                       NGX_HTTP_MKT_C_collect_unacknowledged,
+                       "events could not be stored: retry later");
         }
     }
 
-    if (w->npending == 0) {
-        return ngx_http_mkt_collect_answer(r, w);
-    }
-
-    w->commit.handler = ngx_http_mkt_collect_committed;
-    ngx_http_mkt_events_commit_wait(&w->commit);
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_mkt_collect_committed(ngx_http_mkt_commit_t *c)
-{
-    ngx_http_mkt_conversions_t *w = (ngx_http_mkt_conversions_t *) c;
-
-    ngx_connection_t    *conn;
-    ngx_http_request_t  *r;
-
-    r = c->r;
-    conn = r->connection;
-
-    if (ngx_http_mkt_conversion_settle(w)) {
-        w->unacknowledged = 1;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mkt_collect_answer(r, w));
-    ngx_http_run_posted_requests(conn);
-}
-
-
-static ngx_int_t
-ngx_http_mkt_collect_answer(ngx_http_request_t *r,
-    ngx_http_mkt_conversions_t *w)
-{
-    ngx_str_t  type = ngx_string("image/gif");
-
-    if (w->unacknowledged) {
-        return ngx_http_mkt_collect_fail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         NGX_HTTP_MKT_C_collect_unacknowledged,
-                                         "events could not be stored: "
-                                         "retry later");
-    }
-
-    if (w->gif) {
+    if (gif) {
         return ngx_http_mkt_collect_send(r, NGX_HTTP_OK, &type,
                                          ngx_http_mkt_gif,
                                          sizeof(ngx_http_mkt_gif));

@@ -36,22 +36,6 @@ struct ngx_http_mkt_collect_conf_s {
 };
 
 
-/* conversions of one request that wait for the commit of a log sink */
-typedef struct {
-    uint64_t                   sinks;         /* that will have stored it */
-    uint64_t                   key;           /* its dedup claim */
-    ngx_uint_t                 claimed;
-} ngx_http_mkt_pending_t;
-
-typedef struct {
-    ngx_http_mkt_commit_t      commit;        /* first: the handler's */
-    ngx_http_mkt_pending_t    *pending;       /* room for every event */
-    ngx_uint_t                 npending;
-    ngx_uint_t                 gif;           /* answer with the pixel */
-    ngx_uint_t                 unacknowledged;
-} ngx_http_mkt_conversions_t;
-
-
 ngx_http_mkt_collect_main_t *ngx_http_mkt_collect_main(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_mkt_conversion_init(ngx_conf_t *cf,
@@ -60,9 +44,7 @@ ngx_http_mkt_ctx_t *ngx_http_mkt_conversion_ctx(ngx_http_request_t *r);
 void ngx_http_mkt_conversion_base(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t from_cookies, mkt_event_t *ev);
 ngx_int_t ngx_http_mkt_conversion_record(ngx_http_request_t *r,
-    const mkt_event_t *base, const mkt_beacon_event_t *b,
-    ngx_http_mkt_conversions_t *w);
-ngx_uint_t ngx_http_mkt_conversion_settle(ngx_http_mkt_conversions_t *w);
+    const mkt_event_t *base, const mkt_beacon_event_t *b);
 
 char *ngx_http_mkt_dedup_param(ngx_conf_t *cf,
     ngx_http_mkt_collect_main_t *cm, ngx_str_t *value);

@@ -337,20 +337,16 @@ ngx_http_mkt_conversion_base(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
  * Records one conversion: NGX_OK (also when a plugin's event hook dropped
  * it), NGX_DECLINED when its (goal, order) was recorded within the dedup
  * window (it is acknowledged all the same), or NGX_ERROR when no sink
- * stored it.  Without w the sinks store it before this returns (SYNC);
- * with w it may wait for the commit of this turn of the event loop: then
- * NGX_AGAIN, and w holds it until ngx_http_mkt_conversion_settle().
+ * stored it.
  */
 ngx_int_t
 ngx_http_mkt_conversion_record(ngx_http_request_t *r,
-    const mkt_event_t *base, const mkt_beacon_event_t *b,
-    ngx_http_mkt_conversions_t *w)
+    const mkt_event_t *base, const mkt_beacon_event_t *b)
 {
-    uint64_t                   key, sinks;
+    uint64_t                   key;
     ngx_int_t                  rc;
     ngx_uint_t                 claimed;
     mkt_event_t                ev;
-    ngx_http_mkt_pending_t    *p;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
@@ -372,21 +368,11 @@ ngx_http_mkt_conversion_record(ngx_http_request_t *r,
         claimed = 1;
     }
 
-    rc = ngx_http_mkt_event_emit(r, &ev, w ? NGX_HTTP_MKT_SINK_COMMIT
-                                           : NGX_HTTP_MKT_SINK_SYNC,
-                                 &sinks);
+    rc = ngx_http_mkt_event_emit(r, &ev);
 
     if (rc == NGX_DECLINED) {
         /* a plugin dropped it on purpose: acknowledged, not recorded */
         return NGX_OK;
-    }
-
-    if (rc == NGX_AGAIN) {
-        p = &w->pending[w->npending++];
-        p->sinks = sinks;
-        p->key = key;
-        p->claimed = claimed;
-        return NGX_AGAIN;
     }
 
     if (rc != NGX_OK) {
@@ -400,47 +386,6 @@ ngx_http_mkt_conversion_record(ngx_http_request_t *r,
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_conversions);
 
     return NGX_OK;
-}
-
-
-/*
- * After the commit w waited for: each of its conversions is stored if a
- * sink holding it wrote it, else dropped (and its order may be sent
- * again).  Counted as ngx_http_mkt_event_emit() and
- * ngx_http_mkt_conversion_record() count the others.  Returns how many
- * were lost.
- */
-ngx_uint_t
-ngx_http_mkt_conversion_settle(ngx_http_mkt_conversions_t *w)
-{
-    ngx_uint_t                 i, lost;
-    ngx_http_request_t        *r;
-    ngx_http_mkt_pending_t    *p;
-    ngx_http_mkt_main_conf_t  *mcf;
-
-    r = w->commit.r;
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
-    lost = 0;
-
-    for (i = 0; i < w->npending; i++) {
-        p = &w->pending[i];
-
-        if (p->sinks & ~w->commit.failed) {
-            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events);
-            ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_conversions);
-            continue;
-        }
-
-        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_dropped);
-
-        if (p->claimed) {
-            ngx_http_mkt_dedup_release(mcf->collect, p->key);
-        }
-
-        lost++;
-    }
-
-    return lost;
 }
 
 
@@ -532,7 +477,7 @@ ngx_http_mkt_conversion_log(ngx_http_request_t *r)
             }
         }
 
-        (void) ngx_http_mkt_conversion_record(r, &base, &b, NULL);
+        (void) ngx_http_mkt_conversion_record(r, &base, &b);
     }
 
     return NGX_OK;

@@ -19,11 +19,6 @@ typedef struct {
     ngx_uint_t                 lines;         /* in the buffer */
     ngx_event_t               *event;         /* flush timer, or NULL */
     ngx_msec_t                 flush;
-    uint64_t                   bit;           /* the sink's in commit
-                                               * masks, or 0: none */
-    unsigned                   commit:1;      /* holds lines a commit
-                                               * waits for */
-    unsigned                   listed:1;      /* in the commit's files */
 } ngx_http_mkt_log_buf_t;
 
 
@@ -34,9 +29,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_mkt_log_sink_write(void *data, u_char *line,
-    size_t len, ngx_http_mkt_sink_mode_e mode);
-static void ngx_http_mkt_commit_post(ngx_open_file_t *file);
-static void ngx_http_mkt_commit_handler(ngx_event_t *ev);
+    size_t len, ngx_uint_t sync);
 static ngx_int_t ngx_http_mkt_log_drain(ngx_open_file_t *file,
     ngx_log_t *log);
 static void ngx_http_mkt_log_sink_exit(void *data);
@@ -50,26 +43,13 @@ static ngx_int_t ngx_http_mkt_log_write(ngx_open_file_t *file, ngx_log_t *log,
 static mkt_event_id_gen_t  ngx_http_mkt_event_ids;
 static u_char             *ngx_http_mkt_event_line;   /* MKT_EVENT_MAX + 1 */
 
-/* the commit: posted by a line appended in NGX_HTTP_MKT_SINK_COMMIT mode,
- * it runs after every other event of this turn of the event loop */
-#define NGX_HTTP_MKT_COMMIT_SINKS  64                 /* bits of a mask */
-
-static ngx_event_t         ngx_http_mkt_commit_event;
-static ngx_queue_t         ngx_http_mkt_commit_waiters;
-static uint64_t            ngx_http_mkt_commit_failed;
-static ngx_open_file_t    *ngx_http_mkt_commit_files[NGX_HTTP_MKT_COMMIT_SINKS];
-static ngx_uint_t          ngx_http_mkt_commit_nfiles;
-
 
 /*
  * Adds a sink: write() is handed every event as one JSON line (ending in
  * "\n") and answers NGX_OK when the event is stored (written, queued for a
- * write that cannot lose it, or spooled), else NGX_ERROR.  The mode says
- * who waits for it: BUFFERED, no one; SYNC (an event acknowledged to a
- * client) a sink that buffers writes it at once; COMMIT, a sink that
- * buffers may answer NGX_AGAIN and write it, with every line of this turn
- * of the event loop, in the commit that ends the turn.  exit(), if any,
- * runs at worker exit.
+ * write that cannot lose it, or spooled), else NGX_ERROR; with sync (an
+ * event acknowledged to a client) a sink that buffers writes it at once.
+ * exit(), if any, runs at worker exit.
  */
 ngx_int_t
 ngx_http_mkt_events_sink_add(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf,
@@ -118,10 +98,6 @@ ngx_http_mkt_events_init_process(ngx_cycle_t *cycle)
     if (ngx_http_mkt_event_line == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_queue_init(&ngx_http_mkt_commit_waiters);
-    ngx_http_mkt_commit_event.handler = ngx_http_mkt_commit_handler;
-    ngx_http_mkt_commit_event.log = cycle->log;
 
     return NGX_OK;
 }
@@ -263,23 +239,18 @@ ngx_http_mkt_event_from_request(ngx_http_request_t *r,
 
 /*
  * Gives ev an id, lets the plugins' event hooks change or drop it,
- * encodes it and hands the line to every sink in this mode.  NGX_OK when
- * at least one sink stored it (the event may be acknowledged),
- * NGX_DECLINED when a plugin dropped it (on purpose: acknowledge it all
- * the same), NGX_ERROR when no sink stored it (counted as dropped) or
- * events are off.  In COMMIT mode, NGX_AGAIN when no sink stored it yet
- * and *pending has a bit for each sink that will in the commit of this
- * turn (the caller waits for it, ngx_http_mkt_events_commit_wait(), and
- * counts the event stored or dropped then).  ev itself is not changed.
+ * encodes it and hands the line to every sink.  NGX_OK when at least one
+ * sink stored it (the event may be acknowledged), NGX_DECLINED when a
+ * plugin dropped it (on purpose: acknowledge it all the same), NGX_ERROR
+ * when no sink stored it (counted as dropped) or events are off.  ev
+ * itself is not changed.  Conversions are acknowledged to clients: sinks
+ * store them synchronously (the log sink writes them at once).
  */
 ngx_int_t
-ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev,
-    ngx_http_mkt_sink_mode_e mode, uint64_t *pending)
+ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
 {
     size_t                     len;
-    uint64_t                   waiting;
-    ngx_int_t                  rc;
-    ngx_uint_t                 i, stored;
+    ngx_uint_t                 i, stored, sync;
     mkt_event_t                out;
     ngx_http_mkt_sink_t       *sink;
     ngx_http_mkt_main_conf_t  *mcf;
@@ -314,24 +285,15 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
     sink = mcf->sinks->elts;
+    sync = (out.type == MKT_EVENT_CONVERSION);
     stored = 0;
-    waiting = 0;
 
     for (i = 0; i < mcf->sinks->nelts; i++) {
-        rc = sink[i].write(sink[i].data, ngx_http_mkt_event_line, len, mode);
-
-        if (rc == NGX_OK) {
+        if (sink[i].write(sink[i].data, ngx_http_mkt_event_line, len, sync)
+            == NGX_OK)
+        {
             stored++;
-
-        } else if (rc == NGX_AGAIN) {
-            /* only sinks with a bit answer so (the log sink's is 1 << i) */
-            waiting |= (uint64_t) 1 << i;
         }
-    }
-
-    if (stored == 0 && waiting) {
-        *pending = waiting;
-        return NGX_AGAIN;
     }
 
     if (stored == 0) {
@@ -463,11 +425,6 @@ ngx_http_mkt_events_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    /* its bit in the commit's masks: the sink's index */
-    if (sink->buffer && mcf->sinks->nelts <= NGX_HTTP_MKT_COMMIT_SINKS) {
-        sink->buffer->bit = (uint64_t) 1 << (mcf->sinks->nelts - 1);
-    }
-
     return NGX_CONF_OK;
 }
 
@@ -475,15 +432,13 @@ ngx_http_mkt_events_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Whole lines only: the buffer is flushed before a line that does not
  * fit, and every write() holds complete lines, so that with O_APPEND the
- * lines of several workers never interleave.  A SYNC line (an event
+ * lines of several workers never interleave.  A sync line (an event
  * acknowledged to a client) is written at once, with the lines buffered
- * before it, and stored only if that write succeeds.  A COMMIT line is
- * stored (NGX_AGAIN) if the commit of this turn writes it: one write(2)
- * for every beacon of the turn instead of one each.
+ * before it, and stored only if that write succeeds.
  */
 static ngx_int_t
 ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len,
-    ngx_http_mkt_sink_mode_e mode)
+    ngx_uint_t sync)
 {
     ngx_http_mkt_log_sink_t  *sink = data;
 
@@ -513,96 +468,11 @@ ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len,
     buffer->pos = ngx_cpymem(buffer->pos, line, len);
     buffer->lines++;
 
-    if (mode == NGX_HTTP_MKT_SINK_COMMIT && buffer->bit) {
-        buffer->commit = 1;
-        ngx_http_mkt_commit_post(sink->file);
-        return NGX_AGAIN;
-    }
-
-    if (mode != NGX_HTTP_MKT_SINK_BUFFERED) {
+    if (sync) {
         return ngx_http_mkt_log_drain(sink->file, ngx_cycle->log);
     }
 
     return NGX_OK;
-}
-
-
-/* The file is written by the commit that ends this turn of the loop. */
-static void
-ngx_http_mkt_commit_post(ngx_open_file_t *file)
-{
-    ngx_http_mkt_log_buf_t  *buffer = file->data;
-
-    if (!buffer->listed) {
-        /* at most one entry a sink with a bit: fits */
-        buffer->listed = 1;
-        ngx_http_mkt_commit_files[ngx_http_mkt_commit_nfiles++] = file;
-    }
-
-    if (!ngx_http_mkt_commit_event.posted) {
-        ngx_post_event(&ngx_http_mkt_commit_event, &ngx_posted_events);
-    }
-}
-
-
-/* c waits for the commit of this turn; its handler runs after it. */
-void
-ngx_http_mkt_events_commit_wait(ngx_http_mkt_commit_t *c)
-{
-    ngx_queue_insert_tail(&ngx_http_mkt_commit_waiters, &c->queue);
-
-    if (!ngx_http_mkt_commit_event.posted) {
-        ngx_post_event(&ngx_http_mkt_commit_event, &ngx_posted_events);
-    }
-}
-
-
-/*
- * Posted: runs once every ready connection of this turn was served.  The
- * files holding lines that requests wait for are written, then the
- * waiters learn which sinks failed them.  A waiter's handler may start
- * the next commit (a pipelined beacon): it waits for that one.
- */
-static void
-ngx_http_mkt_commit_handler(ngx_event_t *ev)
-{
-    uint64_t                 failed;
-    ngx_uint_t               i;
-    ngx_queue_t              waiters, *q;
-    ngx_open_file_t         *file;
-    ngx_http_mkt_commit_t   *c;
-    ngx_http_mkt_log_buf_t  *buffer;
-
-    for (i = 0; i < ngx_http_mkt_commit_nfiles; i++) {
-        file = ngx_http_mkt_commit_files[i];
-        buffer = file->data;
-        buffer->listed = 0;
-
-        if (buffer->commit) {
-            (void) ngx_http_mkt_log_drain(file, ev->log);
-        }
-    }
-
-    ngx_http_mkt_commit_nfiles = 0;
-    failed = ngx_http_mkt_commit_failed;
-    ngx_http_mkt_commit_failed = 0;
-
-    if (ngx_queue_empty(&ngx_http_mkt_commit_waiters)) {
-        return;
-    }
-
-    ngx_queue_init(&waiters);
-    ngx_queue_add(&waiters, &ngx_http_mkt_commit_waiters);
-    ngx_queue_init(&ngx_http_mkt_commit_waiters);
-
-    while (!ngx_queue_empty(&waiters)) {
-        q = ngx_queue_head(&waiters);
-        ngx_queue_remove(q);
-
-        c = ngx_queue_data(q, ngx_http_mkt_commit_t, queue);
-        c->failed = failed;
-        c->handler(c);
-    }
 }
 
 
@@ -639,15 +509,6 @@ ngx_http_mkt_log_drain(ngx_open_file_t *file, ngx_log_t *log)
         rc = ngx_http_mkt_log_write(file, log, buffer->start,
                                     buffer->pos - buffer->start,
                                     buffer->lines);
-    }
-
-    if (buffer->commit) {
-        /* whichever write takes them, the waiters learn how it went */
-        if (rc != NGX_OK) {
-            ngx_http_mkt_commit_failed |= buffer->bit;
-        }
-
-        buffer->commit = 0;
     }
 
     buffer->pos = buffer->start;

@@ -15,7 +15,7 @@
 
 
 static ngx_int_t ngx_http_mkt_rsink_write(void *data, u_char *line,
-    size_t len, ngx_http_mkt_sink_mode_e mode);
+    size_t len, ngx_uint_t sync);
 static void ngx_http_mkt_rsink_exit(void *data);
 static void ngx_http_mkt_rsink_tick(ngx_event_t *ev);
 static void ngx_http_mkt_rsink_run(ngx_http_mkt_rsink_t *s);
@@ -247,13 +247,13 @@ ngx_http_mkt_events_redis_init_process(ngx_cycle_t *cycle)
 /*
  * An event: queued (NGX_OK), or, while the spool is in use or the queue
  * is full, spooled (NGX_OK when buffered for the spool's next flush);
- * NGX_ERROR when it cannot be kept, whatever the mode: the queue and
+ * NGX_ERROR when it cannot be kept.  sync is not needed: the queue and
  * the spool's buffer are what this sink acknowledges (docs/events.md,
  * durability).
  */
 static ngx_int_t
 ngx_http_mkt_rsink_write(void *data, u_char *line, size_t len,
-    ngx_http_mkt_sink_mode_e mode)
+    ngx_uint_t sync)
 {
     ngx_http_mkt_rsink_t  *s = &ngx_http_mkt_rsink;
 

@@ -703,10 +703,7 @@ ngx_http_mkt_exposures(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
         ev.exp = e->key;
         ev.var = e->variations[res->variation];
 
-        if (ngx_http_mkt_event_emit(r, &ev, NGX_HTTP_MKT_SINK_BUFFERED,
-                                    NULL)
-            == NGX_OK)
-        {
+        if (ngx_http_mkt_event_emit(r, &ev) == NGX_OK) {
             ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_exposures);
         }
     }

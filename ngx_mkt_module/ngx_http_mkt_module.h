@@ -199,18 +199,9 @@ typedef struct {
 } ngx_http_mkt_main_conf_t;
 
 
-/* how a sink stores an event: see ngx_http_mkt_events_sink_add() */
-typedef enum {
-    NGX_HTTP_MKT_SINK_BUFFERED = 0,   /* no one waits: exposures, touches */
-    NGX_HTTP_MKT_SINK_SYNC,           /* stored before write() returns */
-    NGX_HTTP_MKT_SINK_COMMIT          /* stored at once, or NGX_AGAIN: by
-                                       * the commit that ends this turn of
-                                       * the event loop */
-} ngx_http_mkt_sink_mode_e;
-
 /* an event sink: see ngx_http_mkt_events_sink_add() */
 typedef ngx_int_t (*ngx_http_mkt_sink_write_pt)(void *data, u_char *line,
-    size_t len, ngx_http_mkt_sink_mode_e mode);
+    size_t len, ngx_uint_t sync);
 typedef void (*ngx_http_mkt_sink_exit_pt)(void *data);
 
 typedef struct {
@@ -514,25 +505,7 @@ ngx_uint_t ngx_http_mkt_page_seen(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 void ngx_http_mkt_event_from_request(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, mkt_event_type_e type, mkt_event_t *ev);
-ngx_int_t ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev,
-    ngx_http_mkt_sink_mode_e mode, uint64_t *pending);
-
-/*
- * A request waiting for the commit of its events: queued by
- * ngx_http_mkt_events_commit_wait(), handler() runs once the sinks wrote
- * them, with failed set to the sinks whose write failed (a bit per sink,
- * as in the pending mask of ngx_http_mkt_event_emit()).
- */
-typedef struct ngx_http_mkt_commit_s  ngx_http_mkt_commit_t;
-
-struct ngx_http_mkt_commit_s {
-    ngx_queue_t                queue;
-    ngx_http_request_t        *r;
-    void                     (*handler)(ngx_http_mkt_commit_t *c);
-    uint64_t                   failed;
-};
-
-void ngx_http_mkt_events_commit_wait(ngx_http_mkt_commit_t *c);
+ngx_int_t ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev);
 
 ngx_int_t ngx_http_mkt_exposures_conf(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);

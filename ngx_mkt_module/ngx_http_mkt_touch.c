@@ -252,9 +252,7 @@ ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         ev.lt[i] = s;
     }
 
-    if (ngx_http_mkt_event_emit(r, &ev, NGX_HTTP_MKT_SINK_BUFFERED, NULL)
-        == NGX_OK)
-    {
+    if (ngx_http_mkt_event_emit(r, &ev) == NGX_OK) {
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_events_touches);
     }
 }
