@@ -301,6 +301,30 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
 }
 
 
+/* One touch cookie (which) decoded into t and kept in out, when one
+ * verifies; a rejected one counted.  Whether one did. */
+static ngx_uint_t
+ngx_http_mkt_touch_read(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    ngx_uint_t which, mkt_touch_t *t, ngx_str_t *out,
+    ngx_http_mkt_touch_find_t *f)
+{
+    ngx_uint_t  found;
+
+    f->touch = t;
+    f->seen = 0;
+
+    found = ngx_http_mkt_cookie_each_of(r, ctx, which,
+                                        ngx_http_mkt_touch_found, f);
+    ngx_http_mkt_touch_verdict(r, found, f);
+
+    if (found) {
+        ngx_http_mkt_touch_keep(r, t, out);
+    }
+
+    return found;
+}
+
+
 /*
  * The visitor's first and last touches from its cookies, and the channel
  * of a request that is no touch, when a variable, an attribute or an
@@ -310,7 +334,7 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
 void
 ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {
-    ngx_uint_t                  has_ft, has_lt;
+    ngx_uint_t                  has_lt;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_touch_find_t   f;
 
@@ -324,30 +348,15 @@ ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     if (ctx->ft_pending) {
         ctx->ft_pending = 0;
-        f.touch = &ngx_http_mkt_ft_touch;
-        f.seen = 0;
-
-        has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
-                                             ngx_http_mkt_touch_found, &f);
-        ngx_http_mkt_touch_verdict(r, has_ft, &f);
-
-        if (has_ft) {
-            ngx_http_mkt_touch_keep(r, &ngx_http_mkt_ft_touch, ctx->ft);
-        }
+        (void) ngx_http_mkt_touch_read(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
+                                       &ngx_http_mkt_ft_touch, ctx->ft, &f);
     }
 
     if (ctx->lt_pending) {
         ctx->lt_pending = 0;
-        f.touch = &ngx_http_mkt_lt_touch;
-        f.seen = 0;
-
-        has_lt = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
-                                             ngx_http_mkt_touch_found, &f);
-        ngx_http_mkt_touch_verdict(r, has_lt, &f);
-
-        if (has_lt) {
-            ngx_http_mkt_touch_keep(r, &ngx_http_mkt_lt_touch, ctx->lt);
-        }
+        has_lt = ngx_http_mkt_touch_read(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
+                                         &ngx_http_mkt_lt_touch, ctx->lt,
+                                         &f);
 
         /* "last non-direct touch" of a request that is none */
         if (ctx->channel_pending) {
