@@ -273,6 +273,12 @@ ngx_http_mkt_rsink_write(void *data, u_char *line, size_t len,
             return NGX_ERROR;
         }
 
+        if (s->failing) {
+            /* not sent because Redis is failing: an error as much as the
+             * failed events it follows, whatever the batches' timing */
+            ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_events_redis_errors);
+        }
+
         ngx_http_mkt_rsink_gauges(s);
         return NGX_OK;
     }
@@ -558,6 +564,7 @@ ngx_http_mkt_rsink_unavailable(ngx_http_mkt_rsink_t *s)
                                     s->nqueued);
         ngx_http_mkt_rsink_spool_waiting(s);
         s->spooling = 1;
+        s->failing = 1;
     }
 }
 
@@ -785,13 +792,14 @@ ngx_http_mkt_rsink_batch_done(ngx_http_mkt_rsink_t *s)
 
     if (ok < s->n) {
         ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_redis_errors,
-                                    s->n - ok);
+                                    s->n - ok + (s->spool ? s->nqueued : 0));
         ngx_http_mkt_rsink_spool_batch(s);
 
         if (s->spool) {
             /* in order: what waited behind the batch follows it */
             ngx_http_mkt_rsink_spool_waiting(s);
             s->spooling = 1;
+            s->failing = 1;
         }
     }
 

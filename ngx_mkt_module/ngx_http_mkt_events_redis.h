@@ -105,6 +105,7 @@ typedef struct {
     ngx_msec_t                 retry;         /* replays wait till then */
     unsigned                   known:1;       /* last_id is */
     unsigned                   spooling:1;    /* new events to the spool */
+    unsigned                   failing:1;     /* because Redis failed */
     unsigned                   replay_turn:1;
 
     /* the replay batch */

@@ -40,6 +40,7 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
 
         if (ngx_queue_empty(&sp->files)) {
             s->spooling = 0;
+            s->failing = 0;
             return;
         }
     }
@@ -54,6 +55,7 @@ ngx_http_mkt_rsink_replay(ngx_http_mkt_rsink_t *s)
     if (f->pos >= f->size) {
         if (f->own) {
             s->spooling = 0;
+            s->failing = 0;
         }
 
         ngx_http_mkt_spool_remove(sp, f);
@@ -329,6 +331,11 @@ ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s)
                                 s->found);
 
     s->op = NGX_HTTP_MKT_OP_NONE;
+
+    if (ok) {
+        /* Redis takes events again: what arrives now waits only for order */
+        s->failing = 0;
+    }
 
     if (first == s->n) {
         f->pos = s->past;
