@@ -95,6 +95,12 @@ $(CLI): $(CLI_C) $(LIBMKT) $(wildcard src/cli/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(MKT_CFLAGS) -o $@ $(CLI_C) $(LIBMKT) $(DEPS_LIBS)
 
+# the mkt tool under ASan/UBSan, for t/050 in make asan
+ASAN_CLI := $(BUILD)/asan/mkt
+$(ASAN_CLI): $(CLI_C) $(ASAN_LIB) $(wildcard src/cli/*.h)
+	$(CC) $(MKT_CFLAGS) $(ASAN_FLAGS) -o $@ $(CLI_C) $(ASAN_LIB) \
+		$(DEPS_LIBS) $(ASAN_FLAGS)
+
 # --- the nginx module -------------------------------------------------------
 # nginx's build copies the source tree, configures it the way the installed
 # binary was configured (conf_flags from nginx-dev) and builds only modules.
@@ -198,9 +204,10 @@ asan-unit: deps $(ASAN_UNIT_BIN)
 	@set -e; for t in $(ASAN_UNIT_BIN); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t; done
 
-asan-integration: asan-build
+asan-integration: asan-build $(ASAN_CLI)
 	$(ASAN_ENV) NGINX_BIN=$(CURDIR)/$(ASAN_NGINX) \
 	MKT_MODULE=$(CURDIR)/$(BUILD)/asan/nginx/objs/ngx_http_mkt_module.so \
+	MKT_CLI=$(CURDIR)/$(ASAN_CLI) \
 		prove -It/lib t/
 
 demo: all
