@@ -12,8 +12,8 @@
 # looks like: conditions on device, query.X and header.X (some true for
 # that request, some false), namespaces, three-way splits, partial
 # coverage.  The rest are kept off the request by match.host and by the
-# literal prefix of match.path, as the index sees them.  Deterministic:
-# the same arguments give the same file.
+# literal prefix of match.path, as the index sees them.  Two slots
+# follow.  Deterministic: the same arguments give the same file.
 use strict;
 use warnings;
 use JSON::PP;
@@ -96,5 +96,22 @@ for my $i (0 .. $total - 1) {
     }
 }
 
+# the two personalisation slots of the bench (M7 scenario 4: "5
+# experiments, 2 slots, tags cached"): rules on tags, geo, the last touch
+# and the device, none of which the bench's visitor matches, so that every
+# rule is evaluated before the default is served
+my @slots = (
+    {key => 'hero', variants => ['generic', 'new-mom', 'vip'],
+     rules => [{if => {tags => 'vip'}, variant => 'vip'},
+               {if => {tags => 'new_mom', 'geo.country' => 'CN'},
+                variant => 'new-mom'}],
+     default => 'generic'},
+    {key => 'promo', variants => ['none', 'paid', 'app'],
+     rules => [{if => {'lt.medium' => {'$in' => ['cpc', 'paid_social']}},
+                variant => 'paid'},
+               {if => {device => 'mobile'}, variant => 'app'}],
+     default => 'none'},
+);
+
 print JSON::PP->new->canonical->indent->space_after
-    ->encode({experiments => \@exps});
+    ->encode({experiments => \@exps, slots => \@slots});

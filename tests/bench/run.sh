@@ -134,7 +134,8 @@ take_port() {
 #     the same for "main" (split_clients maps, Lua init, ...).
 #
 # scenario NAME [--instance I] [--header 'Name: value']...
-#          [--cookie 'a=b; c=d'] [--returning] [--first-expect RE]...
+#          [--cookie 'a=b; c=d'] [--cookie-of SCENARIO] [--returning]
+#          [--first-expect RE]...
 #          [--expect RE]... [--reject RE]... [--unique-header NAME]
 #          [--post BODY] [--status CODE] <<'NGINX' ... NGINX
 #     adds a server block (its own loopback port, root = the 2 KiB page)
@@ -142,7 +143,8 @@ take_port() {
 #     /index.html.  --header and --cookie are sent on every request;
 #     --returning sends the cookies the scenario set on a first request
 #     without cookies (a returning visitor), whose response headers must
-#     match --first-expect; --expect / --reject are extended regexps the
+#     match --first-expect; --cookie-of sends the cookies an earlier
+#     returning SCENARIO sends (the same request to another server); --expect / --reject are extended regexps the
 #     response headers must / must not match (checked before measuring);
 #     --unique-header NAME: during the runs every request carries header
 #     NAME with a value never sent before (a cache miss each time);
@@ -151,8 +153,8 @@ take_port() {
 #     page; any other: an empty body).
 
 names=()
-declare -A s_port s_instance s_header s_cookie s_returning s_first s_expect \
-    s_reject s_unique s_post s_status
+declare -A s_port s_instance s_header s_cookie s_cookie_of s_returning \
+    s_first s_expect s_reject s_unique s_post s_status
 
 instance_add() {   # NAME: known from now on (once)
     [ -n "${i_http[$1]+set}" ] && return 0
@@ -181,6 +183,7 @@ scenario() {
     names+=("$name")
     s_header[$name]=
     s_cookie[$name]=
+    s_cookie_of[$name]=
     s_returning[$name]=0
     s_first[$name]=
     s_expect[$name]=
@@ -193,6 +196,7 @@ scenario() {
             --instance) inst=$2; shift 2 ;;
             --header) s_header[$name]+=$2$'\n'; shift 2 ;;
             --cookie) s_cookie[$name]=$2; shift 2 ;;
+            --cookie-of) s_cookie_of[$name]=$2; shift 2 ;;
             --returning) s_returning[$name]=1; shift ;;
             --first-expect) s_first[$name]+=$2$'\n'; shift 2 ;;
             --expect) s_expect[$name]+=$2$'\n'; shift 2 ;;
@@ -280,57 +284,8 @@ scenario lua_new --expect '^X-Exp-5: (control|treatment)' \
         }
 NGINX
 
-# 7, 8. the module with an experiments file (tests/bench/experiments.pl),
-# each in an nginx of its own since mkt_config is http-level: a returning
-# desktop browser on www.example.com with its _mkt and _mkt_sb cookies,
-# given the five experiments of split_clients and lua by the module
-browser=(--header 'Host: www.example.com'
-    --header 'User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
-    --header 'Accept-Language: en-US,en;q=0.9')
-exp_headers=(--returning --first-expect '^Set-Cookie: _mkt=1\.'
-    --expect '^X-Exp-1: (control|treatment)$'
-    --expect '^X-Exp-2: (control|treatment)$'
-    --expect '^X-Exp-3: (control|treatment)$'
-    --expect '^X-Exp-4: (control|treatment)$'
-    --expect '^X-Exp-5: (control|treatment)$'
-    --reject '^Set-Cookie')
-exp_location='
-        location / {
-            mkt on;
-            add_header X-Exp-1 $mkt_exp_hero;
-            add_header X-Exp-2 $mkt_exp_cta;
-            add_header X-Exp-3 $mkt_exp_pricing;
-            add_header X-Exp-4 $mkt_exp_checkout;
-            add_header X-Exp-5 $mkt_exp_banner;
-        }'
-
-# 7. five running experiments, all on /index.html
-perl "$here/experiments.pl" 5 5 > "$prefix/exp5.json"
-instance exp5 <<NGINX
-    mkt_config $prefix/exp5.json;
-NGINX
-# _mkt_sb: five entries of one visitor exposed today, 11 bytes for the
-# first (with its fingerprint and day) and 7 for each other: 39 bytes,
-# 52 base64url characters (src/sticky.h)
-scenario mkt_exp5 --instance exp5 "${browser[@]}" "${exp_headers[@]}" \
-    --first-expect '^Set-Cookie: _mkt_sb=s3\.[A-Za-z0-9_-]{52}\.' \
-    <<< "$exp_location"
-
-# 8. 1,000 running experiments: 100 can apply to /index.html (conditions
-# keep some of those out, namespaces and coverage others: about 60 assign),
-# 900 are for other paths and hosts
-perl "$here/experiments.pl" 1000 100 > "$prefix/exp1000.json"
-instance exp1000 <<NGINX
-    mkt_config $prefix/exp1000.json;
-NGINX
-# _mkt_sb: at least 41 entries as above, 11 + 40 * 7 bytes
-scenario mkt_exp1000 --instance exp1000 "${browser[@]}" "${exp_headers[@]}" \
-    --first-expect '^Set-Cookie: _mkt_sb=s3\.[A-Za-z0-9_-]{388,}\.' \
-    <<< "$exp_location"
-
-# 9-11. tags from Redis (M4).  redis-server shares nginx's CPU, as a local
-# replica on an edge would.  A returning visitor with a valid cookie whose
-# tags are looked up by visitor id.
+# redis-server for the tags (M4), of scenarios 7 to 11 and the Redis
+# sink: it shares nginx's CPU, as a local replica on an edge would
 take_port
 redis_port=$port
 mkdir -p "$prefix/redis"
@@ -345,6 +300,84 @@ done
 redis-cli -p "$redis_port" ping >/dev/null 2>&1 ||
     die "redis-server did not start on port $redis_port"
 
+# 7, 8. the module with an experiments file (tests/bench/experiments.pl),
+# each in an nginx of its own since mkt_config is http-level: a returning
+# desktop browser on www.example.com with its _mkt and _mkt_sb cookies,
+# given the five experiments of split_clients and lua by the module, two
+# personalisation slots, and tags from Redis through the shared cache
+# (M7 scenario 4; negative_ttl covers the run: no tags, every rule of the
+# slots evaluated, every lookup a cache hit after the first request)
+browser=(--header 'Host: www.example.com'
+    --header 'User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+    --header 'Accept-Language: en-US,en;q=0.9')
+exp_headers=(--returning --first-expect '^Set-Cookie: _mkt=1\.'
+    --expect '^X-Exp-1: (control|treatment)$'
+    --expect '^X-Exp-2: (control|treatment)$'
+    --expect '^X-Exp-3: (control|treatment)$'
+    --expect '^X-Exp-4: (control|treatment)$'
+    --expect '^X-Exp-5: (control|treatment)$'
+    --expect '^X-Slot-Hero: generic$' --expect '^X-Slot-Promo: none$'
+    --reject '^Set-Cookie')
+exp_tags="
+    mkt_redis 127.0.0.1:$redis_port timeout=20ms;
+    mkt_tags_cache zone=tags:8m ttl=1h negative_ttl=1h;"
+exp_location='
+        location / {
+            mkt on;
+            add_header X-Exp-1 $mkt_exp_hero;
+            add_header X-Exp-2 $mkt_exp_cta;
+            add_header X-Exp-3 $mkt_exp_pricing;
+            add_header X-Exp-4 $mkt_exp_checkout;
+            add_header X-Exp-5 $mkt_exp_banner;
+            add_header X-Slot-Hero $mkt_slot_hero;
+            add_header X-Slot-Promo $mkt_slot_promo;
+        }'
+
+# 7. five running experiments, all on /index.html
+perl "$here/experiments.pl" 5 5 > "$prefix/exp5.json"
+instance exp5 <<NGINX
+    mkt_config $prefix/exp5.json;$exp_tags
+NGINX
+# _mkt_sb: five entries of one visitor exposed today, 11 bytes for the
+# first (with its fingerprint and day) and 7 for each other: 39 bytes,
+# 52 base64url characters (src/sticky.h)
+scenario mkt_exp5 --instance exp5 "${browser[@]}" "${exp_headers[@]}" \
+    --first-expect '^Set-Cookie: _mkt_sb=s3\.[A-Za-z0-9_-]{52}\.' \
+    <<< "$exp_location"
+
+# 8. 1,000 running experiments: 100 can apply to /index.html (conditions
+# keep some of those out, namespaces and coverage others: about 60 assign),
+# 900 are for other paths and hosts
+perl "$here/experiments.pl" 1000 100 > "$prefix/exp1000.json"
+instance exp1000 <<NGINX
+    mkt_config $prefix/exp1000.json;$exp_tags
+NGINX
+# _mkt_sb: at least 41 entries as above, 11 + 40 * 7 bytes
+scenario mkt_exp1000 --instance exp1000 "${browser[@]}" "${exp_headers[@]}" \
+    --first-expect '^Set-Cookie: _mkt_sb=s3\.[A-Za-z0-9_-]{388,}\.' \
+    <<< "$exp_location"
+
+# plain nginx asked the same requests as mkt_exp5 and mkt_exp1000 (the
+# browser's headers, the same cookies) and answering seven constant headers
+# like theirs: what the request and the response cost nginx by themselves,
+# the context of the targets of 7 and 8
+plain_exp_location='
+        location / {
+            add_header X-Exp-1 control;
+            add_header X-Exp-2 treatment;
+            add_header X-Exp-3 control;
+            add_header X-Exp-4 treatment;
+            add_header X-Exp-5 control;
+            add_header X-Slot-Hero generic;
+            add_header X-Slot-Promo none;
+        }'
+scenario plain_exp5 "${browser[@]}" --cookie-of mkt_exp5 \
+    --expect '^X-Slot-Promo: none$' <<< "$plain_exp_location"
+scenario plain_exp1000 "${browser[@]}" --cookie-of mkt_exp1000 \
+    --expect '^X-Slot-Promo: none$' <<< "$plain_exp_location"
+
+# 9-11. tags from Redis: a returning visitor with a valid cookie whose
+# tags are looked up by visitor id
 tags_location='
         location / {
             mkt on;
@@ -640,6 +673,12 @@ for name in "${names[@]}"; do
             die "$name: the first request set no cookie to return with"
         s_cookie[$name]=$cookie
     fi
+    if [ -n "${s_cookie_of[$name]}" ]; then
+        of=${s_cookie_of[$name]}
+        [ -n "${s_cookie[$of]:-}" ] ||
+            die "$name: --cookie-of $of, which is not run before it"
+        s_cookie[$name]=${s_cookie[$of]}
+    fi
 
     request_args "$name"
     post_args=()
@@ -877,6 +916,10 @@ done
 targets=(
     "mkt_exp5 plain 0.95 M2, M7 (4): 5 experiments"
     "mkt_exp1000 plain 0.85 M2, M7 (5): 1,000 experiments"
+    "plain_exp5 plain - context of (4): plain nginx, mkt_exp5's request"
+    "mkt_exp5 plain_exp5 - context of (4): the module alone, same request"
+    "plain_exp1000 plain - context of (5): plain nginx, mkt_exp1000's request"
+    "mkt_exp1000 plain_exp1000 - context of (5): the module alone, same request"
     "mkt_new plain 0.75 M7 (6): a new visitor every request"
     "mkt_tags_hit plain 0.90 M4: every tag lookup a cache hit"
     "mkt_tags_miss lua_tags 2.00 M4, M7 (7): cache misses vs lua-resty-redis"
@@ -889,7 +932,7 @@ for t in "${targets[@]}"; do
     [ -n "${s_port[$mine]:-}" ] && [ -n "${s_port[$ref]:-}" ] || continue
     row=$(awk -F'\t' -v s="$mine" -v b="$ref" -v g="$goal" -v what="$what" '
         function fmt(x) {
-            if (g >= 1) return sprintf("%.2fx", x)
+            if (g != "-" && g >= 1) return sprintf("%.2fx", x)
             return sprintf("%.1f%%", 100 * x)
         }
         NR > 1 && $2 == b { base[$1] = $3 }
@@ -911,8 +954,9 @@ for t in "${targets[@]}"; do
             }
             if (n % 2) med = v[(n + 1) / 2]
             else med = (v[n / 2] + v[n / 2 + 1]) / 2
-            verdict = (med >= g) ? "met" : "not met"
-            printf "%s / %s\t%s\t%s\t%s\t%s\t%s\n", s, b, fmt(g), rounds,
+            verdict = g == "-" ? "-" : (med >= g) ? "met" : "not met"
+            printf "%s / %s\t%s\t%s\t%s\t%s\t%s\n", s, b,
+                g == "-" ? "-" : fmt(g), rounds,
                 fmt(med), verdict, what }' "$tsv")
     [ -z "$row" ] || target_rows+=("$row")
 done
