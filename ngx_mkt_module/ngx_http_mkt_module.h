@@ -321,6 +321,7 @@ struct ngx_http_mkt_ctx_s {
     ngx_str_t                  utm[MKT_UTM_FIELDS];   /* $mkt_utm_* */
     ngx_str_t                  click_id;              /* $mkt_click_id */
     ngx_str_t                  ft[NGX_HTTP_MKT_TOUCH_KEPT];  /* first */
+    ngx_str_t                  ft_checked;  /* the _mkt_ft value verified */
     ngx_str_t                  lt[NGX_HTTP_MKT_TOUCH_KEPT];  /* last */
     ngx_str_t                  ft_cookie;     /* _mkt_ft value to send */
     ngx_str_t                  lt_cookie;     /* _mkt_lt value to send */

@@ -90,6 +90,7 @@ typedef struct {
     time_t                     now;
     mkt_touch_t               *touch;
     ngx_uint_t                 seen;      /* values tried */
+    ngx_str_t                  checked;   /* the value whose check passed */
 } ngx_http_mkt_touch_find_t;
 
 
@@ -159,6 +160,7 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
      * decoded */
     has_ft = 0;
     f.seen = 0;
+    ngx_str_null(&f.checked);
 
     if (ngx_http_mkt_req_touch.kind != MKT_TOUCH_INTERNAL) {
         f.hmac = mcf->hmac;
@@ -166,6 +168,9 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
                                              ngx_http_mkt_touch_checked, &f);
         ngx_http_mkt_touch_verdict(r, has_ft, &f);
+
+        /* decoding it later need not verify it again */
+        ctx->ft_checked = f.checked;
     }
 
     plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
@@ -281,6 +286,10 @@ ngx_http_mkt_touch_found(void *data, const char *val, size_t len)
 
     f->seen++;
 
+    if ((u_char *) val == f->checked.data && len == f->checked.len) {
+        return mkt_touch_decode_checked(val, len, f->touch) == MKT_COOKIE_OK;
+    }
+
     return mkt_touch_decode(f->hmac, val, len, f->now, f->touch)
            == MKT_COOKIE_OK;
 }
@@ -296,8 +305,16 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
 
     f->seen++;
 
-    return mkt_touch_check(f->hmac, val, len, f->now, &channel)
-           == MKT_COOKIE_OK;
+    if (mkt_touch_check(f->hmac, val, len, f->now, &channel)
+        != MKT_COOKIE_OK)
+    {
+        return 0;
+    }
+
+    f->checked.data = (u_char *) val;
+    f->checked.len = len;
+
+    return 1;
 }
 
 
@@ -312,6 +329,13 @@ ngx_http_mkt_touch_read(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
 
     f->touch = t;
     f->seen = 0;
+
+    if (which == NGX_HTTP_MKT_COOKIE_FT) {
+        f->checked = ctx->ft_checked;
+
+    } else {
+        ngx_str_null(&f->checked);
+    }
 
     found = ngx_http_mkt_cookie_each_of(r, ctx, which,
                                         ngx_http_mkt_touch_found, f);

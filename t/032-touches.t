@@ -86,6 +86,8 @@ is(sets($r), '', 'direct return: no cookie written');
 is($r->{headers}{'x-lt'}, 'xiaohongshu|social|', 'last touch kept');
 is($r->{headers}{'x-channel'}, 'organic_social',
    'the visit keeps the last touch channel');
+is($r->{headers}{'x-xhs'}, 't',
+   'ft.source in a condition, read from the cookie checked on arrival');
 
 # 3. a Baidu ad
 $r = visit($jar, '/landing/?utm_source=baidu&utm_medium=cpc'
@@ -150,6 +152,22 @@ is($r->{headers}{'x-utm'}, 'weibo|social|||', 'but the campaign variables');
 my $s = decode_json(request(GET => '/status')->{body});
 is($s->{touches}, 6, 'six touches counted: xhs, baidu, code, gclid, garbage, GPC');
 is($s->{bad_touch_cookies}, 1, 'the forged last touch counted, once');
+
+# a forged first touch: not read by the condition either; beside the real
+# one (sent after it), the real one decides
+my $forged_ft = $ft;
+substr($forged_ft, -3) = substr($ft, -3) eq 'AAA' ? 'BBB' : 'AAA';
+$r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft");
+is($r->{headers}{'x-ft'}, '(direct)|(none)|',
+   'a forged first touch is as none: this direct visit is the first');
+is($r->{headers}{'x-xhs'}, undef, 'and no condition sees the forged one');
+$r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft; _mkt_ft=$ft");
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|',
+   'forged and real first touches: the real one');
+is($r->{headers}{'x-xhs'}, 't', 'in the condition too');
+$s = decode_json(request(GET => '/status')->{body});
+is($s->{bad_touch_cookies}, 2,
+   'the lone forged first touch counted; beside a real one it is not');
 
 # --- touch cookies read when asked for -------------------------------------------------
 # an nginx without experiments: no condition reads ft or lt, so the touch

@@ -145,6 +145,27 @@ check_decode(const uint8_t *in, size_t len)
     CHECK(checked != MKT_COOKIE_OK || keyed == MKT_COOKIE_OK
           || keyed == MKT_COOKIE_MALFORMED);
 
+    /* what passed the check decodes without it exactly as with it */
+    if (checked == MKT_COOKIE_OK) {
+        mkt_touch_t  u;
+
+        memset(&u, 0xa5, sizeof(u));
+        CHECK(mkt_touch_decode_checked((const char *) in, len, &u)
+              == keyed);
+        if (keyed == MKT_COOKIE_OK) {
+            int        f;
+            mkt_str_t  a, b;
+
+            for (f = 0; f < MKT_TF_FIELDS; f++) {
+                a = mkt_touch_get(&t, (mkt_touch_field_e) f);
+                b = mkt_touch_get(&u, (mkt_touch_field_e) f);
+                CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+            }
+            CHECK(u.time == t.time && u.channel == t.channel
+                  && u.kind == t.kind);
+        }
+    }
+
     if (open == MKT_COOKIE_MALFORMED || open == MKT_COOKIE_OVERSIZED) {
         CHECK(keyed == open);
         return;

@@ -416,6 +416,38 @@ test_signatures_are_required_with_a_key_only(void **state)
 }
 
 
+/* what the module does when a rule reads ft.*: the value checked when
+ * the request came in is decoded without a second HMAC */
+static void
+test_decode_checked_reads_what_the_check_passed(void **state)
+{
+    char           bad[] = XHS;
+    mkt_touch_t    t, back;
+    mkt_channel_e  channel;
+
+    assert_int_equal(mkt_touch_check(key, S(XHS), NOW, &channel),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_decode(key, S(XHS), NOW, &t), MKT_COOKIE_OK);
+    memset(&back, 0xa5, sizeof(back));
+    assert_int_equal(mkt_touch_decode_checked(S(XHS), &back),
+                     MKT_COOKIE_OK);
+    assert_true(touches_equal(&t, &back));
+    assert_int_equal(back.time, TIME);
+    assert_int_equal(back.kind, MKT_TOUCH_EXTERNAL);
+    assert_smc(&back, "xiaohongshu", "social", "w47", "organic_social");
+
+    /* the fields are still validated; the signature is not read: that is
+     * the check's job, which this value fails */
+    bad[sizeof(bad) - 2] = bad[sizeof(bad) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(mkt_touch_check(key, bad, strlen(bad), NOW, &channel),
+                     MKT_COOKIE_BAD_SIGNATURE);
+    assert_int_equal(mkt_touch_decode_checked(bad, strlen(bad), &back),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_decode_checked("1.x", 3, &back),
+                     MKT_COOKIE_MALFORMED);
+}
+
+
 static void
 test_future_times_are_refused(void **state)
 {
@@ -727,6 +759,7 @@ main(void)
         cmocka_unit_test(test_cuts_fall_on_character_boundaries),
         cmocka_unit_test(test_encode_refuses_what_decode_would_reject),
         cmocka_unit_test(test_field_names_and_bad_fields),
+        cmocka_unit_test(test_decode_checked_reads_what_the_check_passed),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
