@@ -197,7 +197,7 @@ ngx_http_mkt_event_from_request(ngx_http_request_t *r,
     ev->uid.data = (char *) ctx->uid.data;
     ev->uid.len = ctx->uid.len;
 
-    ngx_http_mkt_touch_settle(r, ctx);
+    ngx_http_mkt_touch_settle(r, ctx, NGX_HTTP_MKT_SETTLE_BOTH);
 
     for (k = 0; k < NGX_HTTP_MKT_TOUCH_KEPT; k++) {
         ev->ft[k].data = (char *) ctx->ft[k].data;

@@ -419,8 +419,14 @@ u_char *ngx_http_mkt_plugin_status(u_char *p, ngx_http_mkt_shctx_t *sh,
     ngx_http_mkt_main_conf_t *mcf, ngx_uint_t prom);
 
 void ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
+/* which touches ngx_http_mkt_touch_settle() reads: the last touch also
+ * gives the channel of a visit that is no touch */
+#define NGX_HTTP_MKT_SETTLE_FT    1
+#define NGX_HTTP_MKT_SETTLE_LT    2
+#define NGX_HTTP_MKT_SETTLE_BOTH  3
+
 void ngx_http_mkt_touch_settle(ngx_http_request_t *r,
-    ngx_http_mkt_ctx_t *ctx);
+    ngx_http_mkt_ctx_t *ctx, ngx_uint_t which);
 void ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 ngx_int_t ngx_http_mkt_touch_attr(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t which, mkt_val_t *v);

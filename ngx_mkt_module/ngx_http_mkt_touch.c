@@ -17,9 +17,15 @@ static void ngx_http_mkt_touch_keep(ngx_http_request_t *r,
     const mkt_touch_t *t, ngx_str_t *out);
 static ngx_uint_t ngx_http_mkt_touch_found(void *data, const char *val,
     size_t len);
+static ngx_uint_t ngx_http_mkt_touch_present(void *data, const char *val,
+    size_t len);
 static ngx_uint_t ngx_http_mkt_touch_checked(void *data, const char *val,
     size_t len);
 static ngx_int_t ngx_http_mkt_variable_touch(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data, ngx_uint_t which);
+static ngx_int_t ngx_http_mkt_variable_ft(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mkt_variable_lt(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mkt_variable_channel(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -48,22 +54,22 @@ ngx_http_variable_t  ngx_http_mkt_touch_vars[] = {
     { ngx_string("mkt_click_id"), NULL, ngx_http_mkt_variable_str,
       ngx_http_mkt_ctx_str(click_id), 0, 0 },
 
-    { ngx_string("mkt_ft_source"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_ft_source"), NULL, ngx_http_mkt_variable_ft,
       ngx_http_mkt_ctx_str(ft[MKT_TF_SOURCE]), 0, 0 },
 
-    { ngx_string("mkt_ft_medium"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_ft_medium"), NULL, ngx_http_mkt_variable_ft,
       ngx_http_mkt_ctx_str(ft[MKT_TF_MEDIUM]), 0, 0 },
 
-    { ngx_string("mkt_ft_campaign"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_ft_campaign"), NULL, ngx_http_mkt_variable_ft,
       ngx_http_mkt_ctx_str(ft[MKT_TF_CAMPAIGN]), 0, 0 },
 
-    { ngx_string("mkt_lt_source"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_lt_source"), NULL, ngx_http_mkt_variable_lt,
       ngx_http_mkt_ctx_str(lt[MKT_TF_SOURCE]), 0, 0 },
 
-    { ngx_string("mkt_lt_medium"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_lt_medium"), NULL, ngx_http_mkt_variable_lt,
       ngx_http_mkt_ctx_str(lt[MKT_TF_MEDIUM]), 0, 0 },
 
-    { ngx_string("mkt_lt_campaign"), NULL, ngx_http_mkt_variable_touch,
+    { ngx_string("mkt_lt_campaign"), NULL, ngx_http_mkt_variable_lt,
       ngx_http_mkt_ctx_str(lt[MKT_TF_CAMPAIGN]), 0, 0 },
 
     { ngx_string("mkt_channel"), NULL, ngx_http_mkt_variable_channel, 0, 0,
@@ -157,7 +163,9 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     /* whether the visitor has a first touch matters only to a request
      * that may write one, and its fields not at all: checked, not
-     * decoded */
+     * decoded; for a direct visit, which could only write "(direct)",
+     * its frame is enough (mkt_touch_present()), the most common
+     * request of a returning visitor then verifies no touch cookie */
     has_ft = 0;
     f.seen = 0;
     ngx_str_null(&f.checked);
@@ -166,7 +174,9 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
         f.hmac = mcf->hmac;
         f.now = now;
         has_ft = ngx_http_mkt_cookie_each_of(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
-                                             ngx_http_mkt_touch_checked, &f);
+                     ngx_http_mkt_req_touch.kind == MKT_TOUCH_DIRECT
+                     ? ngx_http_mkt_touch_present : ngx_http_mkt_touch_checked,
+                     &f);
         ngx_http_mkt_touch_verdict(r, has_ft, &f);
 
         /* decoding it later need not verify it again */
@@ -295,6 +305,18 @@ ngx_http_mkt_touch_found(void *data, const char *val, size_t len)
 }
 
 
+/* A touch cookie's frame and time, unverified (a direct visit's). */
+static ngx_uint_t
+ngx_http_mkt_touch_present(void *data, const char *val, size_t len)
+{
+    ngx_http_mkt_touch_find_t  *f = data;
+
+    f->seen++;
+
+    return mkt_touch_present(val, len, f->now) == MKT_COOKIE_OK;
+}
+
+
 /* The same without its fields: its frame, time and signature. */
 static ngx_uint_t
 ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
@@ -350,19 +372,22 @@ ngx_http_mkt_touch_read(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
 
 
 /*
- * The visitor's first and last touches from its cookies, and the channel
- * of a request that is no touch, when a variable, an attribute or an
- * event first asks: most requests never do, and decoding costs more than
- * checking.
+ * The visitor's first and/or last touches (which) from its cookies, and
+ * with the last the channel of a request that is no touch, when a
+ * variable, an attribute or an event first asks: most requests never do,
+ * decoding costs more than checking, and a rule on lt.* needs no ft.
  */
 void
-ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
+ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    ngx_uint_t which)
 {
     ngx_uint_t                  has_lt;
     ngx_http_mkt_main_conf_t   *mcf;
     ngx_http_mkt_touch_find_t   f;
 
-    if (!ctx->ft_pending && !ctx->lt_pending) {
+    if (!(ctx->ft_pending && (which & NGX_HTTP_MKT_SETTLE_FT))
+        && !(ctx->lt_pending && (which & NGX_HTTP_MKT_SETTLE_LT)))
+    {
         return;
     }
 
@@ -370,13 +395,13 @@ ngx_http_mkt_touch_settle(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
     f.hmac = mcf->hmac;
     f.now = ngx_time();
 
-    if (ctx->ft_pending) {
+    if (ctx->ft_pending && (which & NGX_HTTP_MKT_SETTLE_FT)) {
         ctx->ft_pending = 0;
         (void) ngx_http_mkt_touch_read(r, ctx, NGX_HTTP_MKT_COOKIE_FT,
                                        &ngx_http_mkt_ft_touch, ctx->ft, &f);
     }
 
-    if (ctx->lt_pending) {
+    if (ctx->lt_pending && (which & NGX_HTTP_MKT_SETTLE_LT)) {
         ctx->lt_pending = 0;
         has_lt = ngx_http_mkt_touch_read(r, ctx, NGX_HTTP_MKT_COOKIE_LT,
                                          &ngx_http_mkt_lt_touch, ctx->lt,
@@ -430,17 +455,33 @@ ngx_http_mkt_touch_keep(ngx_http_request_t *r, const mkt_touch_t *t,
 /* $mkt_ft_* and $mkt_lt_*: settled first */
 static ngx_int_t
 ngx_http_mkt_variable_touch(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
+    ngx_http_variable_value_t *v, uintptr_t data, ngx_uint_t which)
 {
     ngx_http_mkt_ctx_t  *ctx;
 
     ctx = ngx_http_mkt_var_ctx(r);
 
     if (ctx != NULL) {
-        ngx_http_mkt_touch_settle(r, ctx);
+        ngx_http_mkt_touch_settle(r, ctx, which);
     }
 
     return ngx_http_mkt_variable_str(r, v, data);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_ft(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_mkt_variable_touch(r, v, data, NGX_HTTP_MKT_SETTLE_FT);
+}
+
+
+static ngx_int_t
+ngx_http_mkt_variable_lt(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_mkt_variable_touch(r, v, data, NGX_HTTP_MKT_SETTLE_LT);
 }
 
 
@@ -458,7 +499,7 @@ ngx_http_mkt_variable_channel(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ngx_http_mkt_touch_settle(r, ctx);
+    ngx_http_mkt_touch_settle(r, ctx, NGX_HTTP_MKT_SETTLE_LT);
 
     name = mkt_channel_name(ctx->channel);
     ngx_http_mkt_var_set(v, (u_char *) name, ngx_strlen(name));
@@ -525,7 +566,9 @@ ngx_http_mkt_touch_attr(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
     const char  *name;
 
     if (which != MKT_ATTR_BIT_UTM) {
-        ngx_http_mkt_touch_settle(r, ctx);
+        ngx_http_mkt_touch_settle(r, ctx, which == MKT_ATTR_BIT_FT
+                                          ? NGX_HTTP_MKT_SETTLE_FT
+                                          : NGX_HTTP_MKT_SETTLE_LT);
     }
 
     switch (which) {

@@ -502,6 +502,22 @@ mkt_touch_decode_checked(const char *in, size_t len, mkt_touch_t *t)
 
 
 mkt_cookie_status_e
+mkt_touch_present(const char *in, size_t len, int64_t now)
+{
+    size_t               start, end;
+    int64_t              time;
+    mkt_channel_e        channel;
+    mkt_cookie_status_e  st;
+
+    st = parse_frame(in, len, &time, &channel, &start, &end);
+    if (st != MKT_COOKIE_OK) {
+        return st;
+    }
+    return time - MKT_COOKIE_SKEW > now ? MKT_COOKIE_FUTURE : MKT_COOKIE_OK;
+}
+
+
+mkt_cookie_status_e
 mkt_touch_check(mkt_hmac_t *h, const char *in, size_t len, int64_t now,
     mkt_channel_e *channel)
 {

@@ -149,6 +149,16 @@ mkt_cookie_status_e mkt_touch_check(mkt_hmac_t *h, const char *in,
     size_t len, int64_t now, mkt_channel_e *channel);
 
 /*
+ * mkt_touch_check() without the signature: the frame and the time only.
+ * For a direct visit, which writes a first touch only when there is none:
+ * a cookie that merely looks like one keeps it from writing "(direct)",
+ * which harms only whoever forged it; its fields are decoded, and so
+ * verified, before anything reads them.
+ */
+mkt_cookie_status_e mkt_touch_present(const char *in, size_t len,
+    int64_t now);
+
+/*
  * mkt_touch_decode() of a value mkt_touch_check() has found
  * MKT_COOKIE_OK: the fields are read and validated as there, the
  * signature and the time, already checked, are not checked again.  Only

@@ -158,9 +158,8 @@ is($s->{bad_touch_cookies}, 1, 'the forged last touch counted, once');
 my $forged_ft = $ft;
 substr($forged_ft, -3) = substr($ft, -3) eq 'AAA' ? 'BBB' : 'AAA';
 $r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft");
-is($r->{headers}{'x-ft'}, '(direct)|(none)|',
-   'a forged first touch is as none: this direct visit is the first');
-is($r->{headers}{'x-xhs'}, undef, 'and no condition sees the forged one');
+is($r->{headers}{'x-ft'}, '||', 'a forged first touch is as none');
+is($r->{headers}{'x-xhs'}, undef, 'and no condition sees it');
 $r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft; _mkt_ft=$ft");
 is($r->{headers}{'x-ft'}, 'xiaohongshu|social|',
    'forged and real first touches: the real one');
@@ -251,17 +250,29 @@ sub rejected {
     $counted = $now;
 }
 
-# a first touch that does not verify is as good as none, read or not
+# a first touch that does not verify is as good as none when read; a
+# direct visit, which could only write "(direct)", looks at its frame
+# alone and keeps it (docs/security.md); a touch verifies and replaces it
 my %bad = %c;
 $bad{_mkt_ft} =~ s/(.)\z/$1 eq 'A' ? 'B' : 'A'/e;
 $r = lean('/none/', \%bad);
-is(sets($r), '_mkt_ft', 'a broken first touch is rewritten by a direct visit');
-rejected(1, 'a direct visit checks the first touch');
+is(sets($r), '', 'a direct visit keeps a broken first touch');
+rejected(1, 'its log line reads the first touch: refused');
+$r = lean('/plain/', \%bad);
+is(sets($r), '', 'the same when nothing reads it');
+rejected(0, 'a direct visit that reads no touch verifies none');
 $r = lean('/all/', \%bad);
-is(sets($r), '_mkt_ft', 'the same when its variables are read');
-is($r->{headers}{'x-ft'}, '(direct)|(none)|', 'the new first touch: direct');
+is(sets($r), '', 'the same when its variables are read');
+is($r->{headers}{'x-ft'}, '||', 'which find no first touch');
 is($r->{headers}{'x-lt'}, 'google|cpc|', 'the last touch kept');
-rejected(1, 'checked, and not decoded again');
+rejected(1, 'read, refused');
+$r = lean('/all/', \%bad, Referer => 'https://www.bing.com/');
+is(sets($r), '_mkt_ft,_mkt_lt', 'a touch replaces a broken first touch');
+is($r->{headers}{'x-ft'}, 'bing|organic|', 'with itself');
+rejected(1, 'a touch checks the first touch, and does not decode it again');
+$r = lean('/channel/', \%bad, Referer => 'https://www.example.com/cart');
+is($r->{headers}{'x-channel'}, 'paid_search', 'the channel of a page view');
+rejected(0, 'reads the last touch alone, not the broken first');
 $r = lean('/none/', \%bad, Referer => 'https://www.example.com/cart');
 is(sets($r), '', 'a page view writes no first touch');
 rejected(1, 'a page view: its log line reads the first touch');

@@ -110,7 +110,7 @@ check_decode(const uint8_t *in, size_t len)
     size_t               n;
     mkt_touch_t          t;
     mkt_channel_e        channel;
-    mkt_cookie_status_e  open, keyed, checked;
+    mkt_cookie_status_e  open, keyed, checked, present;
 
     memset(&t, 0xa5, sizeof(t));
     open = mkt_touch_decode(NULL, (const char *) in, len, NOW, &t);
@@ -144,6 +144,14 @@ check_decode(const uint8_t *in, size_t len)
     CHECK(checked == MKT_COOKIE_OK || keyed != MKT_COOKIE_OK);
     CHECK(checked != MKT_COOKIE_OK || keyed == MKT_COOKIE_OK
           || keyed == MKT_COOKIE_MALFORMED);
+
+    /* present: what checks, and what only lacks a good signature */
+    present = mkt_touch_present((const char *) in, len, NOW);
+    CHECK(checked != MKT_COOKIE_OK || present == MKT_COOKIE_OK);
+    CHECK(present == MKT_COOKIE_OK
+          || (checked != MKT_COOKIE_OK && keyed != MKT_COOKIE_OK));
+    CHECK((present != MKT_COOKIE_MALFORMED && present != MKT_COOKIE_OVERSIZED)
+          || open == present);
 
     /* what passed the check decodes without it exactly as with it */
     if (checked == MKT_COOKIE_OK) {

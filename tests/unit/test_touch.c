@@ -462,6 +462,27 @@ test_future_times_are_refused(void **state)
 }
 
 
+/* mkt_touch_present(): the frame and the time, not the signature (a
+ * direct visit's question: is there a first touch?) */
+static void
+test_present_reads_the_frame_and_time_only(void **state)
+{
+    char  bad[] = XHS;
+
+    assert_int_equal(mkt_touch_present(S(XHS), NOW), MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_present(S(XHS_BODY), NOW), MKT_COOKIE_OK);
+    bad[sizeof(bad) - 2] = bad[sizeof(bad) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(mkt_touch_present(bad, strlen(bad), NOW), MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_present(S(XHS), TIME - MKT_COOKIE_SKEW - 1),
+                     MKT_COOKIE_FUTURE);
+    assert_int_equal(mkt_touch_present(S(XHS), TIME - MKT_COOKIE_SKEW),
+                     MKT_COOKIE_OK);
+    assert_int_equal(mkt_touch_present("t1.garbage", 10, NOW),
+                     MKT_COOKIE_MALFORMED);
+    assert_int_equal(mkt_touch_present("", 0, NOW), MKT_COOKIE_MALFORMED);
+}
+
+
 /* mkt_touch_check(): the frame, time and signature of decode, and the
  * channel, without reading DATA. */
 static void
@@ -760,6 +781,7 @@ main(void)
         cmocka_unit_test(test_encode_refuses_what_decode_would_reject),
         cmocka_unit_test(test_field_names_and_bad_fields),
         cmocka_unit_test(test_decode_checked_reads_what_the_check_passed),
+        cmocka_unit_test(test_present_reads_the_frame_and_time_only),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
