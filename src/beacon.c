@@ -135,6 +135,55 @@ set_goal(const mkt_config_t *cfg, mkt_beacon_event_t *ev, const char *s,
 }
 
 
+/*
+ * A JSON number of at most 15 digits and no exponent, as a price is
+ * written, into *v exactly as strtod() reads it: the digits are an exact
+ * integer below 2^53 and 10^p an exact double, so one IEEE division
+ * rounds correctly (Clinger's fast path).  0 when the number is not such.
+ */
+static int
+fast_decimal(const char *s, size_t len, double *v)
+{
+    size_t     i, digits, frac;
+    int        neg, dot;
+    long long  m;
+
+    static const double  pow10[] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15
+    };
+
+    i = 0;
+    neg = s[0] == '-';
+    i += neg;
+    m = 0;
+    digits = frac = 0;
+    dot = 0;
+
+    for ( ; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            if (++digits > 15) {
+                return 0;
+            }
+            m = m * 10 + (s[i] - '0');
+            frac += dot;
+
+        } else if (s[i] == '.' && !dot) {
+            dot = 1;
+
+        } else {
+            return 0;               /* an exponent: strtod() */
+        }
+    }
+
+    *v = (double) m / pow10[frac];
+    if (neg) {
+        *v = -*v;
+    }
+    return 1;
+}
+
+
 static mkt_beacon_code_e
 set_value(mkt_beacon_event_t *ev, const char *s, size_t len,
     mkt_beacon_error_t *err)
@@ -147,9 +196,11 @@ set_value(mkt_beacon_event_t *ev, const char *s, size_t len,
         return fail(err, MKT_BEACON_INVALID, -1, "value: expected a number");
     }
 
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    v = strtod(buf, NULL);
+    if (!fast_decimal(s, len, &v)) {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        v = strtod(buf, NULL);
+    }
 
     if (!isfinite(v) || fabs(v) > MKT_BEACON_VALUE_MAX) {
         return fail(err, MKT_BEACON_INVALID, -1, "value: expected a finite "
@@ -344,10 +395,10 @@ member(const mkt_config_t *cfg, mkt_jr_t *r, mkt_beacon_event_t *ev,
 }
 
 
-/* One event object, r at its '{'. */
+/* One event object, r at its '{', inside `outer` containers. */
 static mkt_beacon_code_e
 event(const mkt_config_t *cfg, mkt_jr_t *r, mkt_beacon_event_t *ev,
-    mkt_beacon_error_t *err)
+    size_t outer, mkt_beacon_error_t *err)
 {
     int                f;
     char               key[16];
@@ -367,7 +418,7 @@ event(const mkt_config_t *cfg, mkt_jr_t *r, mkt_beacon_event_t *ev,
             f = n < sizeof(key) ? field_of(key, n, 0) : -1;
 
             if (f < 0) {
-                rc = mkt_jr_skip(r) == 0 ? MKT_BEACON_OK
+                rc = mkt_jr_skip_in(r, outer + 1) == 0 ? MKT_BEACON_OK
                      : fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON");
             } else {
                 rc = member(cfg, r, ev, (mkt_beacon_field_e) f, err);
@@ -377,7 +428,9 @@ event(const mkt_config_t *cfg, mkt_jr_t *r, mkt_beacon_event_t *ev,
             }
         } while (mkt_jr_accept(r, ','));
 
-        mkt_jr_accept(r, '}');
+        if (!mkt_jr_accept(r, '}')) {
+            return fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON");
+        }
     }
 
     return check(ev, err);
@@ -402,10 +455,16 @@ count_events(mkt_jr_t *r, size_t max, size_t *count,
             return fail(err, MKT_BEACON_NOT_EVENTS, (long) i,
                         "events[%zu]: expected an object", i);
         }
-        mkt_jr_skip(r);
+        if (mkt_jr_skip_in(r, 1) != 0) {
+            return fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON");
+        }
         if (!mkt_jr_accept(r, ',')) {
             break;
         }
+    }
+
+    if (!mkt_jr_accept(r, ']') || mkt_jr_peek(r) != -1) {
+        return fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON");
     }
 
     *count = i + 1;
@@ -414,38 +473,30 @@ count_events(mkt_jr_t *r, size_t max, size_t *count,
 }
 
 
-mkt_beacon_code_e
-mkt_beacon_parse_json(const mkt_config_t *cfg, const char *body, size_t len,
-    size_t max_body, mkt_beacon_event_t *events, size_t max_events,
-    size_t *n, mkt_beacon_error_t *err)
+/*
+ * The events of a body in one pass, strict enough that what it accepts is
+ * one JSON text; what it refuses is judged again by parse_json().
+ */
+static mkt_beacon_code_e
+parse(const mkt_config_t *cfg, mkt_jr_t *r, mkt_beacon_event_t *events,
+    size_t max_events, size_t *n, mkt_beacon_error_t *err)
 {
     int                c;
     size_t             i, count;
-    mkt_jr_t           r;
     mkt_beacon_code_e  rc;
 
-    if (len > max_body) {
-        return fail(err, MKT_BEACON_TOO_LARGE, -1,
-                    "body larger than %zu bytes", max_body);
-    }
-
-    mkt_jr_init(&r, body, len);
-    if (mkt_jr_validate(&r) != 0) {
-        fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON at offset %zu: "
-             "%s", r.err_pos, r.err);
-        err->offset = r.err_pos;
-        return MKT_BEACON_MALFORMED;
-    }
-
-    c = mkt_jr_peek(&r);
+    c = mkt_jr_peek(r);
 
     if (c == '{') {
         if (max_events == 0) {
             return fail(err, MKT_BEACON_TOO_MANY, 0,
                         "too many events: at most 0");
         }
-        if (event(cfg, &r, &events[0], err) != MKT_BEACON_OK) {
+        if (event(cfg, r, &events[0], 0, err) != MKT_BEACON_OK) {
             return at_event(err, 0, 0);
+        }
+        if (mkt_jr_peek(r) != -1) {
+            return fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON");
         }
         *n = 1;
         return MKT_BEACON_OK;
@@ -456,27 +507,64 @@ mkt_beacon_parse_json(const mkt_config_t *cfg, const char *body, size_t len,
                     "expected an event object or an array of them");
     }
 
-    r.pos++;
-    if (mkt_jr_accept(&r, ']')) {
+    r->pos++;
+    if (mkt_jr_accept(r, ']')) {
         return fail(err, MKT_BEACON_NOT_EVENTS, -1,
                     "expected at least one event");
     }
 
     count = 0;
-    rc = count_events(&r, max_events, &count, err);
+    rc = count_events(r, max_events, &count, err);
     if (rc != MKT_BEACON_OK) {
         return rc;
     }
 
     for (i = 0; i < count; i++) {
-        if (event(cfg, &r, &events[i], err) != MKT_BEACON_OK) {
+        if (event(cfg, r, &events[i], 1, err) != MKT_BEACON_OK) {
             return at_event(err, i, 1);
         }
-        mkt_jr_accept(&r, ',');
+        mkt_jr_accept(r, ',');
     }
 
     *n = count;
     return MKT_BEACON_OK;
+}
+
+
+/*
+ * Malformed JSON is refused before anything else, wherever it is: the
+ * one pass above decides alone when it accepts the body, and when it
+ * refuses it the body is validated to say which refusal comes first (a
+ * valid body keeps the pass's own error).
+ */
+mkt_beacon_code_e
+mkt_beacon_parse_json(const mkt_config_t *cfg, const char *body, size_t len,
+    size_t max_body, mkt_beacon_event_t *events, size_t max_events,
+    size_t *n, mkt_beacon_error_t *err)
+{
+    mkt_jr_t           r;
+    mkt_beacon_code_e  rc;
+
+    if (len > max_body) {
+        return fail(err, MKT_BEACON_TOO_LARGE, -1,
+                    "body larger than %zu bytes", max_body);
+    }
+
+    mkt_jr_init(&r, body, len);
+    rc = parse(cfg, &r, events, max_events, n, err);
+    if (rc == MKT_BEACON_OK) {
+        return rc;
+    }
+
+    mkt_jr_init(&r, body, len);
+    if (mkt_jr_validate(&r) != 0) {
+        fail(err, MKT_BEACON_MALFORMED, -1, "malformed JSON at offset %zu: "
+             "%s", r.err_pos, r.err);
+        err->offset = r.err_pos;
+        return MKT_BEACON_MALFORMED;
+    }
+
+    return rc;
 }
 
 

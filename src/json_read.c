@@ -317,6 +317,13 @@ key(mkt_jr_t *r)
 int
 mkt_jr_skip(mkt_jr_t *r)
 {
+    return mkt_jr_skip_in(r, 0);
+}
+
+
+int
+mkt_jr_skip_in(mkt_jr_t *r, size_t outer)
+{
     char    stack[MKT_JR_DEPTH_MAX];
     size_t  depth, n;
     int     c;
@@ -328,7 +335,7 @@ mkt_jr_skip(mkt_jr_t *r)
         c = mkt_jr_peek(r);
 
         if (c == '{' || c == '[') {
-            if (depth == MKT_JR_DEPTH_MAX) {
+            if (outer + depth >= MKT_JR_DEPTH_MAX) {
                 return fail(r, "nested too deep");
             }
             stack[depth++] = (char) c;

@@ -38,6 +38,10 @@ int mkt_jr_accept(mkt_jr_t *r, int c);
 /* Skips one value.  0, or -1 with an error. */
 int mkt_jr_skip(mkt_jr_t *r);
 
+/* The same for a value already inside `outer` containers, which count
+ * against MKT_JR_DEPTH_MAX as mkt_jr_validate() counts them. */
+int mkt_jr_skip_in(mkt_jr_t *r, size_t outer);
+
 /*
  * Reads the string that comes next, decoded (escapes resolved, \u0000
  * included), into dst: at most cap bytes are written, *len is the whole

@@ -8,7 +8,8 @@
 #   tests/bench/instr.sh [SCENARIO...]
 #
 # Scenarios: plain mkt_returning mkt_new mkt_exp5 mkt_exp1000 mkt_tags_hit
-# (all by default), with the requests run.sh sends for them; returning
+# beacon plain_204 (all by default), with the requests run.sh sends for
+# them (mkt_exp5 and mkt_exp1000 without Redis's tags); returning
 # visitors are always the same one.  For each, one
 # nginx (master_process off) runs under callgrind; a keep-alive client
 # sends INSTR_WARMUP requests (200), collection is switched on, then
@@ -32,7 +33,7 @@ count=${INSTR_REQUESTS:-2000}
 keep=${INSTR_KEEP:-}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(plain mkt_returning mkt_new
-    mkt_exp5 mkt_exp1000 mkt_tags_hit)
+    mkt_exp5 mkt_exp1000 mkt_tags_hit beacon plain_204)
 
 die() {
     echo "instr: $*" >&2
@@ -82,12 +83,25 @@ exp_location='location / {
             add_header X-Exp-5 $mkt_exp_banner;
         }'
 
-# SCENARIO -> http (http-level directives), location, headers, returning
+# run.sh's beacon: one conversion POSTed as sendBeacon does
+beacon_body='{"goal":"purchase","value":129.5,"currency":"CNY"}'
+printf '{"goals": ["signup", "purchase"]}\n' > "$prefix/goals.json"
+
+# SCENARIO -> http (http-level directives), location, headers, returning,
+# body (a POST of it, answered 204, when set)
 scenario_conf() {
-    http= headers= returning=1
+    http= headers= returning=1 body=
     location='location / { mkt on; add_header X-Vid $mkt_vid; }'
     case $1 in
         plain) location='location / { }'; returning=0 ;;
+        beacon)
+            http="mkt_config $prefix/goals.json;
+    mkt_events_log $prefix/beacon/events.jsonl buffer=64k flush=1s;"
+            location='location = /index.html { mkt_collect; }'
+            returning=0 body=$beacon_body ;;
+        plain_204)
+            location='location = /index.html { return 204; }'
+            returning=0 body=$beacon_body ;;
         mkt_returning) ;;
         mkt_new) returning=0 ;;
         mkt_exp5|mkt_exp1000)
@@ -153,10 +167,10 @@ NGINX
     pids+=("$vpid")
 
     ir=$(python3 - "$port" "$warm" "$count" "$returning" "$headers" \
-        "$vpid" "$visitor" <<'PY'
+        "$vpid" "$visitor" "$body" <<'PY'
 import socket, subprocess, sys, time
 
-port, warm, count, returning, headers, pid, visitor = sys.argv[1:8]
+port, warm, count, returning, headers, pid, visitor, body = sys.argv[1:9]
 warm, count, returning = int(warm), int(count), returning == "1"
 hdrs = [h for h in headers.split("\n") if h]
 if not any(h.lower().startswith("host:") for h in hdrs):
@@ -175,13 +189,16 @@ buf = b""
 def request(cookie):
     global buf
     h = hdrs + (["Cookie: " + cookie] if cookie else [])
-    s.sendall(("GET /index.html HTTP/1.1\r\n" + "\r\n".join(h)
-               + "\r\n\r\n").encode())
+    if body:
+        h += ["Content-Type: application/json",
+              "Content-Length: %d" % len(body.encode())]
+    s.sendall(("%s /index.html HTTP/1.1\r\n" % ("POST" if body else "GET")
+               + "\r\n".join(h) + "\r\n\r\n" + body).encode())
     while b"\r\n\r\n" not in buf:
         buf += s.recv(65536)
     head, buf = buf.split(b"\r\n\r\n", 1)
     lines = head.decode().split("\r\n")
-    if not lines[0].startswith("HTTP/1.1 200"):
+    if not lines[0].startswith("HTTP/1.1 204" if body else "HTTP/1.1 200"):
         sys.exit("answered " + lines[0])
     length = 0
     cookies = []

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "beacon.h"
+#include "json_read.h"
 #include "text.h"
 #include "ref_utf8.h"
 
@@ -250,7 +251,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK((rc == MKT_BEACON_TOO_LARGE) == (len > max_body));
     }
     if (len <= max_body) {
+        mkt_jr_t  r;
+
         check_json(body, len, rc, &err, n, max_events);
+
+        /* the one pass and json_read's validator agree on what is JSON,
+         * and a refusal names the validator's offset */
+        mkt_jr_init(&r, body, len);
+        if (mkt_jr_validate(&r) != 0) {
+            CHECK(rc == MKT_BEACON_MALFORMED && err.offset == r.err_pos);
+        } else {
+            CHECK(rc != MKT_BEACON_MALFORMED);
+        }
     }
 
     free(body);

@@ -460,6 +460,109 @@ test_nesting_is_bounded(void **state)
     memmove(body + n - 1, body + n - 2, 3);
     assert_error(parse(body), MKT_BEACON_MALFORMED, -1,
                  "malformed JSON at offset 52: nested too deep");
+
+    /* in an array, the array counts too: one level fewer inside */
+    n = 0;
+    n += (size_t) sprintf(body, "[{\"goal\":\"signup\",\"x\":");
+    for (i = 0; i < MKT_JR_DEPTH_MAX - 2; i++) {
+        body[n++] = '[';
+    }
+    for (i = 0; i < MKT_JR_DEPTH_MAX - 2; i++) {
+        body[n++] = ']';
+    }
+    strcpy(body + n, "}]");
+    assert_int_equal(parse(body), MKT_BEACON_OK);
+    assert_int_equal(nev, 1);
+
+    memmove(body + 23, body + 22, strlen(body + 22) + 1);
+    body[22] = '[';
+    n = strlen(body);
+    memmove(body + n - 2, body + n - 3, 4);
+    assert_error(parse(body), MKT_BEACON_MALFORMED, -1,
+                 "malformed JSON at offset 52: nested too deep");
+}
+
+
+/* prices are read without strtod() when they can be: to the same double,
+ * bit for bit, whatever the digits and the point's place */
+static void
+test_values_read_as_strtod_reads_them(void **state)
+{
+    char      body[96], num[32];
+    size_t    i, k, digits, point;
+    uint64_t  x;
+    double    want;
+
+    x = 0x9e3779b97f4a7c15ull;
+    for (i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        digits = 1 + x % 17;                    /* 16, 17: strtod's */
+        point = (x >> 8) % (digits + 1);        /* digits: none */
+        k = 0;
+        if ((x >> 16) & 1) {
+            num[k++] = '-';
+        }
+        for (size_t d = 0; d < digits; d++) {
+            if (d == point && d > 0) {
+                num[k++] = '.';
+            }
+            /* no leading zero before other digits, as JSON wants */
+            num[k++] = (char) ('0' + ((d == 0 && point != 1 && digits > 1)
+                                      ? 1 + (x >> (20 + d)) % 9
+                                      : (x >> (20 + d * 2)) % 10));
+        }
+        num[k] = '\0';
+        want = strtod(num, NULL);
+        if (fabs(want) > 1e15) {
+            continue;
+        }
+        snprintf(body, sizeof(body), "{\"goal\":\"signup\",\"value\":%s}",
+                 num);
+        assert_int_equal(parse(body), MKT_BEACON_OK);
+        if (memcmp(&ev[0].value, &(double) { want + 0.0 }, sizeof(double))
+            != 0)
+        {
+            fail_msg("%s: %.17g, strtod %.17g", num, ev[0].value, want);
+        }
+    }
+
+    assert_int_equal(parse("{\"goal\":\"signup\",\"value\":0.1}"),
+                     MKT_BEACON_OK);
+    assert_true(ev[0].value == 0.1);
+    assert_int_equal(parse("{\"goal\":\"signup\",\"value\":-0.0}"),
+                     MKT_BEACON_OK);
+    assert_false(signbit(ev[0].value));
+    assert_int_equal(parse("{\"goal\":\"signup\",\"value\":1.5e2}"),
+                     MKT_BEACON_OK);
+    assert_true(ev[0].value == 150);
+}
+
+
+/* one pass decides alone when a body is accepted: it must refuse what is
+ * not one JSON text, the validator then saying where */
+static void
+test_the_one_pass_is_strict(void **state)
+{
+    assert_error(parse("{\"goal\":\"signup\""), MKT_BEACON_MALFORMED, -1,
+                 "malformed JSON at offset 16: expected ',' or '}'");
+    assert_error(parse("{\"goal\":\"signup\"} {}"), MKT_BEACON_MALFORMED,
+                 -1, "malformed JSON at offset 18: unexpected data after "
+                 "the JSON value");
+    assert_error(parse("[{\"goal\":\"signup\"}"), MKT_BEACON_MALFORMED, -1,
+                 "malformed JSON at offset 18: expected ',' or ']'");
+    assert_error(parse("[{\"goal\":\"signup\"}]]"), MKT_BEACON_MALFORMED,
+                 -1, "malformed JSON at offset 19: unexpected data after "
+                 "the JSON value");
+    assert_error(parse("[{\"goal\":\"signup\",\"x\":tru}]"),
+                 MKT_BEACON_MALFORMED, -1,
+                 "malformed JSON at offset 22: expected a value");
+    /* malformed after an invalid member: malformed comes first */
+    assert_error(parse("{\"goal\":\"nope\",}"), MKT_BEACON_MALFORMED, -1,
+                 "malformed JSON at offset 15: expected a string key");
+    assert_error(parse("{\"goal\":\"nope\"}"), MKT_BEACON_UNKNOWN_GOAL, 0,
+                 "goal: \"nope\" is not one of the config's goals");
 }
 
 
@@ -653,6 +756,8 @@ main(void)
         cmocka_unit_test(test_a_field_given_twice_is_an_error),
         cmocka_unit_test(test_malformed_json_is_refused_with_its_offset),
         cmocka_unit_test(test_nesting_is_bounded),
+        cmocka_unit_test(test_the_one_pass_is_strict),
+        cmocka_unit_test(test_values_read_as_strtod_reads_them),
         cmocka_unit_test(test_bodies_over_the_limit_are_refused_unread),
         cmocka_unit_test(test_query_string_is_one_conversion),
         cmocka_unit_test(test_query_string_errors_name_the_field),
