@@ -97,7 +97,7 @@ $(CLI): $(CLI_C) $(LIBMKT) $(wildcard src/cli/*.h)
 
 # the mkt tool under ASan/UBSan, for t/050 in make asan
 ASAN_CLI := $(BUILD)/asan/mkt
-$(ASAN_CLI): $(CLI_C) $(ASAN_LIB) $(wildcard src/cli/*.h)
+$(ASAN_CLI): $(CLI_C) $(ASAN_LIB) $(wildcard src/cli/*.h) | deps
 	$(CC) $(MKT_CFLAGS) $(ASAN_FLAGS) -o $@ $(CLI_C) $(ASAN_LIB) \
 		$(DEPS_LIBS) $(ASAN_FLAGS)
 

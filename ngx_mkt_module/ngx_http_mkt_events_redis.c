@@ -268,15 +268,15 @@ ngx_http_mkt_rsink_write(void *data, u_char *line, size_t len,
     }
 
     if (s->spooling) {
-        if (ngx_http_mkt_spool_append(s->spool, line, len) != NGX_OK) {
-            ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_events_redis_dropped);
-            return NGX_ERROR;
-        }
-
         if (s->failing) {
             /* not sent because Redis is failing: an error as much as the
              * failed events it follows, whatever the batches' timing */
             ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_events_redis_errors);
+        }
+
+        if (ngx_http_mkt_spool_append(s->spool, line, len) != NGX_OK) {
+            ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_events_redis_dropped);
+            return NGX_ERROR;
         }
 
         ngx_http_mkt_rsink_gauges(s);

@@ -332,10 +332,9 @@ ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s)
 
     s->op = NGX_HTTP_MKT_OP_NONE;
 
-    if (ok) {
-        /* Redis takes events again: what arrives now waits only for order */
-        s->failing = 0;
-    }
+    /* all taken: Redis is back, and what arrives now waits only for
+     * order; any refused: what arrives now is as the events it follows */
+    s->failing = (first != s->n);
 
     if (first == s->n) {
         f->pos = s->past;

@@ -794,6 +794,20 @@ ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
 
 
 /* From the header filter: the cookies this response must carry. */
+/* One of the module's cookies (which), set after ngx_http_mkt_send_cookies()
+ * has sent the others, while the header is still unsent. */
+ngx_int_t
+ngx_http_mkt_send_cookie(ngx_http_request_t *r, ngx_uint_t which,
+    ngx_str_t *value)
+{
+    ngx_str_t  name;
+
+    ngx_http_mkt_cookie_name(r, which, &name);
+
+    return ngx_http_mkt_add_cookie(r, &name, value);
+}
+
+
 ngx_int_t
 ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {

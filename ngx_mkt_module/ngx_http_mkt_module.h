@@ -343,6 +343,8 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   touch:1;       /* this request is a touch */
     unsigned                   tags_state:2;
     unsigned                   cookies_found:1;  /* cookies[] are set */
+    unsigned                   ft_direct:1;   /* a direct visit that only
+                                               * saw _mkt_ft's frame */
     unsigned                   ft_pending:1;  /* ft[] from _mkt_ft, lt[] */
     unsigned                   lt_pending:1;  /* from _mkt_lt and channel:
                                                * ngx_http_mkt_touch_settle */
@@ -370,6 +372,8 @@ ngx_uint_t ngx_http_mkt_cookie_each_of(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx, ngx_uint_t which,
     ngx_uint_t (*found)(void *data, const char *val, size_t len),
     void *data);
+ngx_int_t ngx_http_mkt_send_cookie(ngx_http_request_t *r, ngx_uint_t which,
+    ngx_str_t *value);
 ngx_int_t ngx_http_mkt_send_cookies(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 char *ngx_http_mkt_cookie_merge(ngx_conf_t *cf,

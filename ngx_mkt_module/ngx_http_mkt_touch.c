@@ -19,6 +19,8 @@ static ngx_uint_t ngx_http_mkt_touch_found(void *data, const char *val,
     size_t len);
 static ngx_uint_t ngx_http_mkt_touch_present(void *data, const char *val,
     size_t len);
+static ngx_uint_t ngx_http_mkt_touch_heal(ngx_http_request_t *r,
+    ngx_http_mkt_ctx_t *ctx, mkt_touch_t *t);
 static ngx_uint_t ngx_http_mkt_touch_checked(void *data, const char *val,
     size_t len);
 static ngx_int_t ngx_http_mkt_variable_touch(ngx_http_request_t *r,
@@ -181,6 +183,7 @@ ngx_http_mkt_touch(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
         /* decoding it later need not verify it again */
         ctx->ft_checked = f.checked;
+        ctx->ft_direct = (ngx_http_mkt_req_touch.kind == MKT_TOUCH_DIRECT);
     }
 
     plan = mkt_touch_plan(&ngx_http_mkt_req_touch, (int) has_ft);
@@ -340,6 +343,52 @@ ngx_http_mkt_touch_checked(void *data, const char *val, size_t len)
 }
 
 
+/*
+ * A direct visit took a first touch for one by its frame, and reading it
+ * refuses it (a forged value, or one signed with a key since rotated):
+ * this visit writes the direct first touch it would have written had it
+ * verified the signature then, so that a bad cookie does not stay.  1
+ * when t holds it.
+ */
+static ngx_uint_t
+ngx_http_mkt_touch_heal(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
+    mkt_touch_t *t)
+{
+    u_char                    *p;
+    size_t                     n;
+    ngx_http_mkt_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mkt_module);
+
+    mkt_touch_direct(ngx_time(), t);
+
+    p = ngx_pnalloc(r->pool, MKT_TOUCH_COOKIE_MAX);
+    if (p == NULL) {
+        return 0;
+    }
+
+    n = mkt_touch_encode(mcf->hmac, t, (char *) p);
+    if (n == 0) {
+        ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);
+        return 0;
+    }
+
+    ctx->ft_cookie.data = p;
+    ctx->ft_cookie.len = n;
+
+    /* read by a header filter after this module's had sent the others */
+    if (ctx->cookie_sent
+        && ngx_http_mkt_send_cookie(r->main, NGX_HTTP_MKT_COOKIE_FT,
+                                    &ctx->ft_cookie)
+           != NGX_OK)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
 /* One touch cookie (which) decoded into t and kept in out, when one
  * verifies; a rejected one counted.  Whether one did. */
 static ngx_uint_t
@@ -362,6 +411,12 @@ ngx_http_mkt_touch_read(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
     found = ngx_http_mkt_cookie_each_of(r, ctx, which,
                                         ngx_http_mkt_touch_found, f);
     ngx_http_mkt_touch_verdict(r, found, f);
+
+    if (!found && f->seen && which == NGX_HTTP_MKT_COOKIE_FT
+        && ctx->ft_direct && !r->main->header_sent)
+    {
+        found = ngx_http_mkt_touch_heal(r, ctx, t);
+    }
 
     if (found) {
         ngx_http_mkt_touch_keep(r, t, out);

@@ -1,6 +1,7 @@
 /* The collect endpoint's input: conversions from a query string or a JSON
  * body, each field checked as mkt_beacon_set() says, every error naming
  * its event and field. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,11 +145,15 @@ set_goal(const mkt_config_t *cfg, mkt_beacon_event_t *ev, const char *s,
 static int
 fast_decimal(const char *s, size_t len, double *v)
 {
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+    /* extended precision (x87) would round twice: strtod() */
+    return 0;
+#else
     size_t     i, digits, frac;
     int        neg, dot;
     long long  m;
 
-    static const double  pow10[] = {
+    static const double  exact10[] = {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
         1e12, 1e13, 1e14, 1e15
     };
@@ -176,11 +181,12 @@ fast_decimal(const char *s, size_t len, double *v)
         }
     }
 
-    *v = (double) m / pow10[frac];
+    *v = (double) m / exact10[frac];
     if (neg) {
         *v = -*v;
     }
     return 1;
+#endif
 }
 
 

@@ -124,6 +124,22 @@ set_source_medium(mkt_touch_t *t, const mkt_utm_t *utm,
 
 
 void
+mkt_touch_direct(int64_t now, mkt_touch_t *t)
+{
+    size_t  f;
+
+    for (f = 0; f < MKT_TF_FIELDS; f++) {
+        t->len[f] = 0;
+    }
+    t->time = now;
+    t->channel = MKT_CHANNEL_DIRECT;
+    t->kind = MKT_TOUCH_DIRECT;
+    SET_LIT(t, MKT_TF_SOURCE, "(direct)");
+    SET_LIT(t, MKT_TF_MEDIUM, "(none)");
+}
+
+
+void
 mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     const mkt_referrer_t *ref, int64_t now, mkt_touch_t *t)
 {
@@ -138,11 +154,10 @@ mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     t->channel = MKT_CHANNEL_DIRECT;
 
     if (!mkt_utm_present(utm) && !external(ref->cls)) {
-        t->kind = ref->cls == MKT_REF_SAME_SITE ? MKT_TOUCH_INTERNAL
-                                                 : MKT_TOUCH_DIRECT;
-        if (t->kind == MKT_TOUCH_DIRECT) {
-            SET_LIT(t, MKT_TF_SOURCE, "(direct)");
-            SET_LIT(t, MKT_TF_MEDIUM, "(none)");
+        if (ref->cls == MKT_REF_SAME_SITE) {
+            t->kind = MKT_TOUCH_INTERNAL;
+        } else {
+            mkt_touch_direct(now, t);
         }
         return;
     }

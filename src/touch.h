@@ -73,6 +73,9 @@ typedef struct {
  * is mkt_channel_classify() of it, with refs (NULL: none) adding the
  * config's hosts to what a source is.
  */
+/* The direct touch at now: source "(direct)", medium "(none)". */
+void mkt_touch_direct(int64_t now, mkt_touch_t *t);
+
 void mkt_touch_of_request(const mkt_referrers_t *refs, const mkt_utm_t *utm,
     const mkt_referrer_t *ref, int64_t now, mkt_touch_t *t);
 
@@ -150,10 +153,10 @@ mkt_cookie_status_e mkt_touch_check(mkt_hmac_t *h, const char *in,
 
 /*
  * mkt_touch_check() without the signature: the frame and the time only.
- * For a direct visit, which writes a first touch only when there is none:
- * a cookie that merely looks like one keeps it from writing "(direct)",
- * which harms only whoever forged it; its fields are decoded, and so
- * verified, before anything reads them.
+ * For a direct visit, which writes a first touch only when there is none
+ * and needs no HMAC to learn that one is there; its fields are decoded,
+ * and so verified, before anything reads them (and the module writes the
+ * direct touch then, when that one turns out bad).
  */
 mkt_cookie_status_e mkt_touch_present(const char *in, size_t len,
     int64_t now);

@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use MIME::Base64 qw(encode_base64url decode_base64url);
 use Mkt::Test;
 
 my $SECRET = 'touch-secret-0123456789abcdef';
@@ -87,7 +88,7 @@ is($r->{headers}{'x-lt'}, 'xiaohongshu|social|', 'last touch kept');
 is($r->{headers}{'x-channel'}, 'organic_social',
    'the visit keeps the last touch channel');
 is($r->{headers}{'x-xhs'}, 't',
-   'ft.source in a condition, read from the cookie checked on arrival');
+   'ft.source in a condition, read and verified from the cookie');
 
 # 3. a Baidu ad
 $r = visit($jar, '/landing/?utm_source=baidu&utm_medium=cpc'
@@ -153,20 +154,41 @@ my $s = decode_json(request(GET => '/status')->{body});
 is($s->{touches}, 6, 'six touches counted: xhs, baidu, code, gclid, garbage, GPC');
 is($s->{bad_touch_cookies}, 1, 'the forged last touch counted, once');
 
-# a forged first touch: not read by the condition either; beside the real
-# one (sent after it), the real one decides
-my $forged_ft = $ft;
-substr($forged_ft, -3) = substr($ft, -3) eq 'AAA' ? 'BBB' : 'AAA';
+# a forged first touch: the real one's frame with other data ("evil"
+# for "xiaohongshu") under the real signature, which no longer fits
+my ($head, $data, $sig) = $ft =~ /^(t1\.[0-9a-z]+\.[a-p])\.([^.]+)\.(.+)$/;
+(my $fields = decode_base64url($data)) =~ s/xiaohongshu/evil/;
+my $forged_ft = "$head." . encode_base64url($fields) . ".$sig";
+isnt($forged_ft, $ft, 'a forged first touch with other fields');
+
+# a direct visit: its frame is all it looks at first; read, it is refused
+# and the visit writes its direct first touch, as when it verified it
 $r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft");
-is($r->{headers}{'x-ft'}, '||', 'a forged first touch is as none');
-is($r->{headers}{'x-xhs'}, undef, 'and no condition sees it');
+is($r->{headers}{'x-ft'}, '(direct)|(none)|',
+   'a forged first touch is as none: the direct visit writes its own');
+is(sets($r), '_mkt,_mkt_ft', 'and sends it');
+is($r->{headers}{'x-xhs'}, undef, 'no condition sees the forged source');
+# beside the real one (after it), the real one decides
 $r = visit(new_jar(), '/', Cookie => "_mkt_ft=$forged_ft; _mkt_ft=$ft");
 is($r->{headers}{'x-ft'}, 'xiaohongshu|social|',
-   'forged and real first touches: the real one');
+   'direct visit, forged and real first touches: the real one');
 is($r->{headers}{'x-xhs'}, 't', 'in the condition too');
+is(sets($r), '_mkt', 'and nothing rewritten');
+# a touch verifies on arrival, then decodes the value that passed
+$r = visit(new_jar(), '/?utm_source=weibo&utm_medium=social',
+           Cookie => "_mkt_ft=$forged_ft; _mkt_ft=$ft");
+is($r->{headers}{'x-ft'}, 'xiaohongshu|social|',
+   'touch, forged and real first touches: the real one');
+is($r->{headers}{'x-xhs'}, 't', 'in the condition too');
+is(sets($r), '_mkt,_mkt_lt', 'only the last touch written');
+$r = visit(new_jar(), '/?utm_source=weibo&utm_medium=social',
+           Cookie => "_mkt_ft=$forged_ft");
+is($r->{headers}{'x-ft'}, 'weibo|social|',
+   'touch, forged first touch alone: the touch replaces it');
+is($r->{headers}{'x-xhs'}, undef, 'and no condition sees the forged one');
 $s = decode_json(request(GET => '/status')->{body});
-is($s->{bad_touch_cookies}, 2,
-   'the lone forged first touch counted; beside a real one it is not');
+is($s->{bad_touch_cookies}, 3,
+   'each lone forged first touch counted; beside a real one it is not');
 
 # --- touch cookies read when asked for -------------------------------------------------
 # an nginx without experiments: no condition reads ft or lt, so the touch
@@ -251,19 +273,19 @@ sub rejected {
 }
 
 # a first touch that does not verify is as good as none when read; a
-# direct visit, which could only write "(direct)", looks at its frame
-# alone and keeps it (docs/security.md); a touch verifies and replaces it
+# direct visit looks at its frame alone, and writes its direct first touch
+# over it when something reads it before the header goes (docs/security.md)
 my %bad = %c;
 $bad{_mkt_ft} =~ s/(.)\z/$1 eq 'A' ? 'B' : 'A'/e;
 $r = lean('/none/', \%bad);
-is(sets($r), '', 'a direct visit keeps a broken first touch');
+is(sets($r), '', 'read only in the log phase: too late to rewrite it');
 rejected(1, 'its log line reads the first touch: refused');
 $r = lean('/plain/', \%bad);
-is(sets($r), '', 'the same when nothing reads it');
+is(sets($r), '', 'nothing reads it: kept');
 rejected(0, 'a direct visit that reads no touch verifies none');
 $r = lean('/all/', \%bad);
-is(sets($r), '', 'the same when its variables are read');
-is($r->{headers}{'x-ft'}, '||', 'which find no first touch');
+is(sets($r), '_mkt_ft', 'a broken first touch is rewritten when read');
+is($r->{headers}{'x-ft'}, '(direct)|(none)|', 'the new first touch: direct');
 is($r->{headers}{'x-lt'}, 'google|cpc|', 'the last touch kept');
 rejected(1, 'read, refused');
 $r = lean('/all/', \%bad, Referer => 'https://www.bing.com/');

@@ -483,6 +483,31 @@ test_present_reads_the_frame_and_time_only(void **state)
 }
 
 
+/* what a direct visit writes over a first touch that turns out bad */
+static void
+test_direct_touch_is_what_a_direct_visit_writes(void **state)
+{
+    char         out[MKT_TOUCH_COOKIE_MAX];
+    size_t       n;
+    mkt_touch_t  t, visit, back;
+
+    mkt_touch_direct(NOW, &t);
+    assert_int_equal(t.kind, MKT_TOUCH_DIRECT);
+    assert_int_equal(t.channel, MKT_CHANNEL_DIRECT);
+    assert_int_equal(t.time, NOW);
+    assert_smc(&t, "(direct)", "(none)", "", "direct");
+
+    touch_of("", "", &visit);
+    visit.time = NOW;
+    assert_true(touches_equal(&t, &visit));
+
+    n = mkt_touch_encode(key, &t, out);
+    assert_true(n > 0);
+    assert_int_equal(mkt_touch_decode(key, out, n, NOW, &back), MKT_COOKIE_OK);
+    assert_true(touches_equal(&t, &back));
+}
+
+
 /* mkt_touch_check(): the frame, time and signature of decode, and the
  * channel, without reading DATA. */
 static void
@@ -782,6 +807,7 @@ main(void)
         cmocka_unit_test(test_field_names_and_bad_fields),
         cmocka_unit_test(test_decode_checked_reads_what_the_check_passed),
         cmocka_unit_test(test_present_reads_the_frame_and_time_only),
+        cmocka_unit_test(test_direct_touch_is_what_a_direct_visit_writes),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
