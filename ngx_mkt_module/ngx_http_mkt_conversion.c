@@ -83,9 +83,7 @@ ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         if (f > MKT_BEACON_ORDER || cv->field[f] != NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[i]);
-            return NGX_CONF_ERROR;
+            return ngx_http_mkt_conf_invalid(cf, &value[i]);
         }
 
         s.data = value[i].data + s.len + 1;

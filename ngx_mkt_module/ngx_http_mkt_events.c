@@ -356,9 +356,7 @@ ngx_http_mkt_events_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
-        return NGX_CONF_ERROR;
+        return ngx_http_mkt_conf_invalid(cf, &value[i]);
     }
 
     sink = ngx_pcalloc(cf->pool, sizeof(ngx_http_mkt_log_sink_t));

@@ -13,6 +13,10 @@
 #define NGX_HTTP_MKT_QUERY_VAL_MAX  256
 #define NGX_HTTP_MKT_HEADER_VAL_MAX 512
 
+/* the a->data of query and header */
+#define NGX_HTTP_MKT_ATTR_QUERY     0
+#define NGX_HTTP_MKT_ATTR_HEADER    1
+
 
 typedef struct {
     ngx_http_request_t        *r;
@@ -53,9 +57,7 @@ static ngx_int_t ngx_http_mkt_attr_dow(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_hour(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a,
-    mkt_val_t *v);
-static ngx_int_t ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a,
+static ngx_int_t ngx_http_mkt_attr_args(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
 static ngx_int_t ngx_http_mkt_attr_touch(ngx_http_mkt_attr_ctx_t *a,
     mkt_val_t *v);
@@ -83,8 +85,10 @@ static ngx_http_mkt_attr_t  ngx_http_mkt_attrs[] = {
     { MKT_ATTR(BROWSER), "browser", ngx_http_mkt_attr_browser, 0 },
     { MKT_ATTR(DOW), "dow", ngx_http_mkt_attr_dow, 0 },
     { MKT_ATTR(HOUR), "hour", ngx_http_mkt_attr_hour, 0 },
-    { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_query, 0 },
-    { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_header, 0 },
+    { MKT_ATTR(QUERY), "query", ngx_http_mkt_attr_args,
+      NGX_HTTP_MKT_ATTR_QUERY },
+    { MKT_ATTR(HEADER), "header", ngx_http_mkt_attr_args,
+      NGX_HTTP_MKT_ATTR_HEADER },
     { MKT_ATTR(GEO), "geo", ngx_http_mkt_attr_geo, 0 },
     { MKT_ATTR(UTM), "utm", ngx_http_mkt_attr_touch, MKT_ATTR_BIT_UTM },
     { MKT_ATTR(FT), "ft", ngx_http_mkt_attr_touch, MKT_ATTR_BIT_FT },
@@ -453,33 +457,25 @@ ngx_http_mkt_attr_named(ngx_http_request_t *r, const mkt_str_t *names,
 }
 
 
+/* query and header (a->data: NGX_HTTP_MKT_ATTR_QUERY or _HEADER) */
 static ngx_int_t
-ngx_http_mkt_attr_query(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
+ngx_http_mkt_attr_args(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
 {
     const mkt_attr_refs_t     *refs;
     ngx_http_mkt_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
     refs = mkt_config_attr_refs(mcf->config);
+
+    if (a->data == NGX_HTTP_MKT_ATTR_HEADER) {
+        return ngx_http_mkt_attr_named(a->r, refs->header, refs->nheader,
+                                       ngx_http_mkt_header_arg, 0,
+                                       NGX_HTTP_MKT_HEADER_VAL_MAX, v);
+    }
 
     return ngx_http_mkt_attr_named(a->r, refs->query, refs->nquery,
                                    ngx_http_mkt_query_arg, 1,
                                    NGX_HTTP_MKT_QUERY_VAL_MAX, v);
-}
-
-
-static ngx_int_t
-ngx_http_mkt_attr_header(ngx_http_mkt_attr_ctx_t *a, mkt_val_t *v)
-{
-    const mkt_attr_refs_t     *refs;
-    ngx_http_mkt_main_conf_t  *mcf;
-
-    mcf = ngx_http_get_module_main_conf(a->r, ngx_http_mkt_module);
-    refs = mkt_config_attr_refs(mcf->config);
-
-    return ngx_http_mkt_attr_named(a->r, refs->header, refs->nheader,
-                                   ngx_http_mkt_header_arg, 0,
-                                   NGX_HTTP_MKT_HEADER_VAL_MAX, v);
 }
 
 

@@ -535,6 +535,16 @@ done:
 }
 
 
+/* A directive's parameter it cannot take: the [emerg] in nginx's words. */
+char *
+ngx_http_mkt_conf_invalid(ngx_conf_t *cf, ngx_str_t *value)
+{
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                       value);
+    return NGX_CONF_ERROR;
+}
+
+
 static char *
 ngx_http_mkt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

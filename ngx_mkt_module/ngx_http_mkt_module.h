@@ -358,6 +358,7 @@ extern ngx_module_t  ngx_http_mkt_module;
 ngx_http_mkt_ctx_t *ngx_http_mkt_ctx(ngx_http_request_t *r, ngx_uint_t create);
 ngx_int_t ngx_http_mkt_conf_read(ngx_conf_t *cf, ngx_str_t *name, size_t max,
     const char *what, ngx_str_t *out);
+char *ngx_http_mkt_conf_invalid(ngx_conf_t *cf, ngx_str_t *value);
 ngx_http_mkt_ctx_t *ngx_http_mkt_decide(ngx_http_request_t *r);
 void ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx);
 

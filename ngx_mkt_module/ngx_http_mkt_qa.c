@@ -37,9 +37,7 @@ ngx_http_mkt_qa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         rc = ngx_ptocidr(&value[i], cidr);
 
         if (rc == NGX_ERROR) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[i]);
-            return NGX_CONF_ERROR;
+            return ngx_http_mkt_conf_invalid(cf, &value[i]);
         }
 
         if (rc == NGX_DONE) {
