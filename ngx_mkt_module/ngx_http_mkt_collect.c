@@ -34,8 +34,6 @@ static ngx_int_t ngx_http_mkt_collect_error(ngx_http_request_t *r,
     ngx_uint_t status, mkt_beacon_error_t *err);
 static ngx_int_t ngx_http_mkt_collect_send(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, u_char *data, size_t len);
-static ngx_int_t ngx_http_mkt_collect_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
 static ngx_uint_t ngx_http_mkt_collect_cors(ngx_http_request_t *r,
     ngx_http_mkt_collect_conf_t *cc);
 static ngx_int_t ngx_http_mkt_collect_preflight(ngx_http_request_t *r,
@@ -369,8 +367,8 @@ ngx_http_mkt_collect_handler(ngx_http_request_t *r)
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_collect_requests);
 
     /* a pixel cached by the browser or a proxy is a conversion lost */
-    if (ngx_http_mkt_collect_header(r, "Cache-Control",
-                                    (u_char *) "no-store", 8)
+    if (ngx_http_mkt_header_out(r, "Cache-Control",
+                                (u_char *) "no-store", 8)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -405,11 +403,10 @@ ngx_http_mkt_collect_handler(ngx_http_request_t *r)
     }
 
     if (cc->cors) {
-        rc = ngx_http_mkt_collect_header(r, "Allow", (u_char *)
-                                         "GET, POST, OPTIONS", 18);
+        rc = ngx_http_mkt_header_out(r, "Allow",
+                                     (u_char *) "GET, POST, OPTIONS", 18);
     } else {
-        rc = ngx_http_mkt_collect_header(r, "Allow", (u_char *) "GET, POST",
-                                         9);
+        rc = ngx_http_mkt_header_out(r, "Allow", (u_char *) "GET, POST", 9);
     }
 
     if (rc != NGX_OK) {
@@ -658,30 +655,6 @@ ngx_http_mkt_collect_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_int_t
-ngx_http_mkt_collect_header(ngx_http_request_t *r, const char *name,
-    u_char *value, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
-
-    return NGX_OK;
-}
-
-
 /*
  * CORS for the cors= origins: the response may be read by a page of a
  * listed origin, with the cookies (they are the identity).  Other
@@ -698,7 +671,7 @@ ngx_http_mkt_collect_cors(ngx_http_request_t *r,
     ngx_uint_t        i;
     ngx_table_elt_t  *h;
 
-    if (ngx_http_mkt_collect_header(r, "Vary", (u_char *) "Origin", 6)
+    if (ngx_http_mkt_header_out(r, "Vary", (u_char *) "Origin", 6)
         != NGX_OK)
     {
         return 0;
@@ -720,11 +693,11 @@ ngx_http_mkt_collect_cors(ngx_http_request_t *r,
     }
 
     if (i == cc->cors->nelts
-        || ngx_http_mkt_collect_header(r, "Access-Control-Allow-Origin",
-                                       h->value.data, h->value.len)
+        || ngx_http_mkt_header_out(r, "Access-Control-Allow-Origin",
+                                   h->value.data, h->value.len)
            != NGX_OK
-        || ngx_http_mkt_collect_header(r, "Access-Control-Allow-Credentials",
-                                       (u_char *) "true", 4)
+        || ngx_http_mkt_header_out(r, "Access-Control-Allow-Credentials",
+                                   (u_char *) "true", 4)
            != NGX_OK)
     {
         return 0;
@@ -738,22 +711,21 @@ ngx_http_mkt_collect_cors(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_mkt_collect_preflight(ngx_http_request_t *r, ngx_uint_t allowed)
 {
-    if (ngx_http_mkt_collect_header(r, "Allow",
-                                    (u_char *) "GET, POST, OPTIONS", 18)
+    if (ngx_http_mkt_header_out(r, "Allow",
+                                (u_char *) "GET, POST, OPTIONS", 18)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (allowed
-        && (ngx_http_mkt_collect_header(r, "Access-Control-Allow-Methods",
-                                        (u_char *) "GET, POST", 9)
+        && (ngx_http_mkt_header_out(r, "Access-Control-Allow-Methods",
+                                    (u_char *) "GET, POST", 9)
             != NGX_OK
-            || ngx_http_mkt_collect_header(r,
-                                           "Access-Control-Allow-Headers",
-                                           (u_char *) "Content-Type", 12)
+            || ngx_http_mkt_header_out(r, "Access-Control-Allow-Headers",
+                                       (u_char *) "Content-Type", 12)
                != NGX_OK
-            || ngx_http_mkt_collect_header(r, "Access-Control-Max-Age",
+            || ngx_http_mkt_header_out(r, "Access-Control-Max-Age",
                    (u_char *) NGX_HTTP_MKT_CORS_MAX_AGE,
                    sizeof(NGX_HTTP_MKT_CORS_MAX_AGE) - 1)
                != NGX_OK))

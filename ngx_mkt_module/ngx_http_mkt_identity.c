@@ -721,10 +721,9 @@ static ngx_int_t
 ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    u_char                      *p;
+    u_char                      *p, *start;
     size_t                       len;
     ngx_uint_t                   secure;
-    ngx_table_elt_t             *h;
     ngx_http_mkt_srv_conf_t     *scf;
     ngx_http_mkt_cookie_conf_t  *cc;
 
@@ -750,24 +749,12 @@ ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
     len = name->len + 1 + value->len + cc->attrs.len
           + sizeof("; Max-Age=0") - 1 + (secure ? sizeof("; Secure") - 1 : 0);
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
         return NGX_ERROR;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Set-Cookie");
-    h->value.data = p;
-
-    p = ngx_cpymem(p, name->data, name->len);
+    p = ngx_cpymem(start, name->data, name->len);
     *p++ = '=';
     p = ngx_cpymem(p, value->data, value->len);
 
@@ -785,13 +772,10 @@ ngx_http_mkt_add_cookie(ngx_http_request_t *r, ngx_str_t *name,
         p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
     }
 
-    h->value.len = p - h->value.data;
-
-    return NGX_OK;
+    return ngx_http_mkt_header_out(r, "Set-Cookie", start, p - start);
 }
 
 
-/* From the header filter: the cookies this response must carry. */
 /* One of the module's cookies (which), set after ngx_http_mkt_send_cookies()
  * has sent the others, while the header is still unsent. */
 ngx_int_t
@@ -806,6 +790,7 @@ ngx_http_mkt_send_cookie(ngx_http_request_t *r, ngx_uint_t which,
 }
 
 
+/* From the header filter: the cookies this response must carry. */
 ngx_int_t
 ngx_http_mkt_send_cookies(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 {

@@ -781,6 +781,31 @@ ngx_http_mkt_identify(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 }
 
 
+/* Adds the response header "name: value" (value kept, not copied). */
+ngx_int_t
+ngx_http_mkt_header_out(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = value;
+    h->value.len = len;
+
+    return NGX_OK;
+}
+
+
 /* The first request header of this name (ASCII case-insensitive), or NULL. */
 ngx_table_elt_t *
 ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name, size_t len)

@@ -389,6 +389,8 @@ mkt_ua_t *ngx_http_mkt_request_ua(ngx_http_request_t *r,
     ngx_http_mkt_ctx_t *ctx);
 
 ngx_int_t ngx_http_mkt_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_mkt_header_out(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
 ngx_table_elt_t *ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name,
     size_t len);
 ngx_http_mkt_ctx_t *ngx_http_mkt_var_ctx(ngx_http_request_t *r);
