@@ -7,9 +7,11 @@
 #
 #   tests/bench/instr.sh [SCENARIO...]
 #
-# Scenarios: plain mkt_returning mkt_new mkt_exp5 mkt_exp1000 mkt_tags_hit
-# beacon plain_204 (all by default), with the requests run.sh sends for
-# them (mkt_exp5 and mkt_exp1000 without Redis's tags); returning
+# Scenarios: plain mkt_returning mkt_new mkt_exp5 plain_exp5 mkt_exp1000
+# plain_exp1000 mkt_tags_hit beacon plain_204 (all by default), with the
+# requests run.sh sends for them (mkt_exp5 and mkt_exp1000 without Redis's
+# tags; plain_expN sends mkt_expN's request, cookies included, to plain
+# nginx answering five constant headers, so mkt_expN runs first); returning
 # visitors are always the same one.  For each, one
 # nginx (master_process off) runs under callgrind; a keep-alive client
 # sends INSTR_WARMUP requests (200), collection is switched on, then
@@ -33,7 +35,8 @@ count=${INSTR_REQUESTS:-2000}
 keep=${INSTR_KEEP:-}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(plain mkt_returning mkt_new
-    mkt_exp5 mkt_exp1000 mkt_tags_hit beacon plain_204)
+    mkt_exp5 plain_exp5 mkt_exp1000 plain_exp1000 mkt_tags_hit beacon
+    plain_204)
 
 die() {
     echo "instr: $*" >&2
@@ -90,7 +93,7 @@ printf '{"goals": ["signup", "purchase"]}\n' > "$prefix/goals.json"
 # SCENARIO -> http (http-level directives), location, headers, returning,
 # body (a POST of it, answered 204, when set)
 scenario_conf() {
-    http= headers= returning=1 body=
+    http= headers= returning=1 body= cookie_of=
     location='location / { mkt on; add_header X-Vid $mkt_vid; }'
     case $1 in
         plain) location='location / { }'; returning=0 ;;
@@ -108,6 +111,16 @@ scenario_conf() {
             http="mkt_config $prefix/exp${1#mkt_exp}.json;"
             location=$exp_location
             headers=$browser ;;
+        plain_exp5|plain_exp1000)
+            location='location / {
+            add_header X-Exp-1 control;
+            add_header X-Exp-2 treatment;
+            add_header X-Exp-3 control;
+            add_header X-Exp-4 treatment;
+            add_header X-Exp-5 control;
+        }'
+            cookie_of=mkt_exp${1#plain_exp}
+            headers=$browser ;;
         mkt_tags_hit)
             http="mkt_redis 127.0.0.1:$redis_port timeout=200ms;
     mkt_tags_cache zone=tags:8m ttl=1h negative_ttl=1h;"
@@ -117,6 +130,7 @@ scenario_conf() {
     esac
 }
 
+declare -A cookies
 for name in "${scenarios[@]}"; do
     scenario_conf "$name"
     if [ "$name" = mkt_tags_hit ] && [ -z "${redis_pid:-}" ]; then
@@ -166,11 +180,17 @@ NGINX
     vpid=$!
     pids+=("$vpid")
 
+    given=
+    if [ -n "$cookie_of" ]; then
+        given=${cookies[$cookie_of]:-}
+        [ -n "$given" ] || die "$name: run $cookie_of before it"
+    fi
     ir=$(python3 - "$port" "$warm" "$count" "$returning" "$headers" \
-        "$vpid" "$visitor" "$body" <<'PY'
+        "$vpid" "$visitor" "$body" "$given" <<'PY'
 import socket, subprocess, sys, time
 
-port, warm, count, returning, headers, pid, visitor, body = sys.argv[1:9]
+port, warm, count, returning, headers, pid, visitor, body, given = \
+    sys.argv[1:10]
 warm, count, returning = int(warm), int(count), returning == "1"
 hdrs = [h for h in headers.split("\n") if h]
 if not any(h.lower().startswith("host:") for h in hdrs):
@@ -217,6 +237,7 @@ jar = dict([visitor.split("=", 1)])
 if returning:
     jar.update(c.split("=", 1) for c in request(visitor))
 cookie = "; ".join(k + "=" + v for k, v in jar.items()) if returning else None
+cookie = given or cookie
 for _ in range(warm):
     if request(cookie) and returning:
         sys.exit("a returning visitor was sent Set-Cookie")
@@ -226,10 +247,11 @@ for _ in range(count):
     request(cookie)
 subprocess.run(["callgrind_control", "-d", pid], check=True, stderr=subprocess.DEVNULL,
                stdout=subprocess.DEVNULL)
-print(len(cookie or ""))
+print(cookie or "")
 PY
     ) || die "$name: the client failed (see $dir/valgrind.log)"
-    cookie_len=$ir
+    cookies[$name]=$ir
+    cookie_len=${#ir}
     kill -TERM "$vpid" 2>/dev/null || true
     wait "$vpid" 2>/dev/null || true
     out=$(ls "$dir"/callgrind.out* | grep -v '\.out$' | head -n 1 || true)
