@@ -747,6 +747,10 @@ ngx_http_mkt_decide(ngx_http_request_t *r)
 
     ctx->done = 1;
 
+    if (ctx->read_off) {
+        ngx_http_mkt_vars_flush(r);
+    }
+
     ngx_http_mkt_identify(r, ctx);
 
     /* read early, e.g. by a server-level "set": no waiting for Redis */

@@ -349,6 +349,9 @@ struct ngx_http_mkt_ctx_s {
     unsigned                   lt_pending:1;  /* from _mkt_lt and channel:
                                                * ngx_http_mkt_touch_settle */
     unsigned                   channel_pending:1;
+    unsigned                   read_off:1;    /* a $mkt_* variable was read
+                                               * where mkt is off: its
+                                               * value is cached empty */
 };
 
 
@@ -394,6 +397,7 @@ ngx_int_t ngx_http_mkt_header_out(ngx_http_request_t *r, const char *name,
 ngx_table_elt_t *ngx_http_mkt_header_in(ngx_http_request_t *r, u_char *name,
     size_t len);
 ngx_http_mkt_ctx_t *ngx_http_mkt_var_ctx(ngx_http_request_t *r);
+void ngx_http_mkt_vars_flush(ngx_http_request_t *r);
 ngx_int_t ngx_http_mkt_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 void ngx_http_mkt_var_set(ngx_http_variable_value_t *v, u_char *data,

@@ -62,7 +62,12 @@ ngx_http_mkt_add_variables(ngx_conf_t *cf)
 }
 
 
-/* The request's context when mkt applies to it, else NULL. */
+/*
+ * The request's context when mkt applies to it, else NULL.  A value read
+ * where mkt is off (a server-level "set" when "mkt on" is in a location)
+ * is cached by nginx as empty: the context remembers it, so that the
+ * decisions, once made, flush it (ngx_http_mkt_vars_flush).
+ */
 ngx_http_mkt_ctx_t *
 ngx_http_mkt_var_ctx(ngx_http_request_t *r)
 {
@@ -76,10 +81,56 @@ ngx_http_mkt_var_ctx(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mkt_module);
     if (!lcf->enable) {
+        ctx = ngx_http_mkt_ctx(r, 1);
+        if (ctx != NULL) {
+            ctx->read_off = 1;
+        }
+
         return NULL;
     }
 
     return ngx_http_mkt_decide(r);
+}
+
+
+/*
+ * Forgets the $mkt_* values nginx cached for this request before its
+ * decisions were made, so that a location with "mkt on" (and its
+ * log_format) reads final values, not the empty ones of a read where mkt
+ * was off.  Only the module's variables, known by their handlers: a
+ * "set $mkt_x" of the user's keeps its value.
+ */
+void
+ngx_http_mkt_vars_flush(ngx_http_request_t *r)
+{
+    ngx_uint_t                   i;
+    ngx_http_variable_t         *v, *t, **table;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_core_main_conf_t   *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+    v = cmcf->variables.elts;
+    vv = r->variables;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get_handler == NULL) {
+            continue;
+        }
+
+        for (table = ngx_http_mkt_var_tables; *table; table++) {
+            for (t = *table; t->name.len; t++) {
+                if (t->get_handler == v[i].get_handler) {
+                    vv[i].valid = 0;
+                    vv[i].not_found = 0;
+                    goto next;
+                }
+            }
+        }
+
+    next:
+
+        continue;
+    }
 }
 
 
