@@ -355,6 +355,14 @@ ngx_http_mkt_identity(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
         ngx_http_mkt_count(r, NGX_HTTP_MKT_C_cookies_refreshed);
 
+    } else if (r->main->header_sent) {
+        /*
+         * A subrequest after the page's header went out (an SSI include
+         * in a page without mkt): a new id could never reach the browser,
+         * and every view would count another visitor and expose it anew.
+         */
+        goto user;
+
     } else {
         if (mkt_vid_generate(v.vid) != 0) {
             ngx_http_mkt_count(r, NGX_HTTP_MKT_C_id_failures);

@@ -1,6 +1,8 @@
-# Review probes: privacy on beacons, conversions, redirects and subrequests;
-# mkt_cookie attributes on every cookie; $mkt_* final after a read where
-# mkt is off; prefetch and forced requests make no exposure.
+# The contract of DESIGN.md sections 4-6 across nginx's request paths:
+# privacy on beacons, conversions, redirects and subrequests; mkt_cookie
+# attributes on every cookie; $mkt_* final after a read where mkt is off;
+# an SSI include from a page without mkt mints no id; prefetch and forced
+# requests make no exposure.
 use strict;
 use warnings;
 use Test::More;
@@ -25,7 +27,9 @@ my $exp = encode_json({
 });
 
 my $ngx = start_nginx(files => { 'exp.json' => $exp,
-                                 'p/ssi.html' => "[<!--# include virtual=\"/sub\" -->]" },
+                                 'p/ssi.html' => "[<!--# include virtual=\"/sub\" -->]",
+                                 'p/ssi-off.html' =>
+                                     "[<!--# include virtual=\"/sub-vid\" -->]" },
                       http => <<"EOF");
     mkt_secret "$SECRET";
     mkt_config %%PREFIX%%/exp.json;
@@ -62,6 +66,14 @@ my $ngx = start_nginx(files => { 'exp.json' => $exp,
         }
         location = /sub {
             return 200 "sub=\$mkt_exp_always_t";
+        }
+        location = /ssi-off.html {
+            mkt off;
+            root %%PREFIX%%/p;
+            ssi on;
+        }
+        location = /sub-vid {
+            return 200 "sub=\$mkt_exp_always_t vid=\$mkt_vid";
         }
         location = /c {
             mkt_collect;
@@ -118,9 +130,31 @@ is($r->{body}, "t=treatment\n", 'error_page: exp variable');
 $r = request(GET => '/ssi.html', host => 'www.example.com');
 is($r->{body}, "[sub=treatment]", 'SSI subrequest: exp variable');
 
+# a page without mkt including one with it: its header is gone before the
+# include runs, so a new visitor gets no id (it could never be stored)
+# and is exposed to nothing; a returning one gets its decisions
+my $n = () = events();
+$r = request(GET => '/ssi-off.html', host => 'www.example.com');
+is($r->{body}, "[sub= vid=]", 'SSI into mkt from a page without: no new id');
+is(scalar @{ $r->{set_cookies} }, 0, 'and no Set-Cookie');
+my @no_events = new_since($n);
+is(scalar @no_events, 0, 'and no event') or diag explain \@no_events;
+my $visitor = new_jar();
+$r = request(GET => '/', jar => $visitor, host => 'www.example.com');
+my ($vid) = map { /^_v=1\.([A-Za-z0-9_-]{22})\./ ? $1 : () }
+    header_all($r, 'set-cookie');
+ok(defined $vid, 'a visitor cookie');
+$n = () = events();
+$r = request(GET => '/ssi-off.html', jar => $visitor, host => 'www.example.com');
+is($r->{body}, "[sub=treatment vid=$vid]",
+   'a returning visitor: its id and variation in the include');
+my @seen = new_since($n);
+is(scalar @seen, 0, 'exposed already today: no event')
+    or diag explain \@seen;
+
 # --- prefetch first, then a real view: the exposure comes then ----------------
 my $jar = new_jar();
-my $n = () = events();
+$n = () = events();
 request(GET => '/', jar => $jar, host => 'www.example.com',
         headers => { 'Sec-Purpose' => 'prefetch' });
 is(scalar(my @none = new_since($n)), 0, 'prefetch: no event');
