@@ -1,8 +1,8 @@
 # Privacy (mkt_privacy): Sec-GPC, DNT and a consent value switch tracking
 # off for that very request: no Set-Cookie, no visitor or user id, every
 # experiment's control (or a stopped one's winner), every slot's default;
-# counted anonymously.  Bots get decisions but no cookie; prefetches are
-# counted.
+# counted anonymously.  Bots get decisions and an id that is never
+# renewed; prefetches are counted.
 use strict;
 use warnings;
 use Test::More;

@@ -1,8 +1,8 @@
 # Where visitors come from, through nginx: a multi-visit journey
 # (xiaohongshu note -> direct return -> baidu cpc -> purchase) with the
 # first/last touch cookies and variables at each step; channel codes and
-# click ids; touch attributes in experiment conditions; bad input; GPC and
-# bots leave no touch cookie.
+# click ids; touch attributes in experiment conditions; bad input; GPC
+# leaves no touch cookie.
 use strict;
 use warnings;
 use Test::More;
