@@ -278,9 +278,30 @@ invalid:
 
 
 /*
- * From postconfiguration, with every location merged: the body buffers
- * of mkt_collect locations made large enough for max_body (a body nginx
- * writes to a temp file is refused), the dedup zone, and mkt_conversion.
+ * From merge_loc_conf, for an mkt_collect location and for the "if"
+ * blocks that inherit it (merged before postconfiguration, they would
+ * keep the smaller buffer): a body buffer that holds max_body, as a body
+ * nginx writes to a temp file is refused.  A chunked body read in several
+ * pieces keeps its chunk framing in the buffer too: a quarter more, as
+ * nginx itself allows a Content-Length body.
+ */
+void
+ngx_http_mkt_collect_buffer(ngx_http_core_loc_conf_t *clcf,
+    ngx_http_mkt_collect_conf_t *cc)
+{
+    size_t  size;
+
+    size = cc->max_body + cc->max_body / 4;
+
+    if (clcf->client_body_buffer_size < size) {
+        clcf->client_body_buffer_size = size;
+    }
+}
+
+
+/*
+ * From postconfiguration, with every location merged: the events buffer
+ * of the largest max_events, the dedup zone, and mkt_conversion.
  */
 ngx_int_t
 ngx_http_mkt_collect_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
@@ -298,10 +319,6 @@ ngx_http_mkt_collect_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
     cc = cm->collects.elts;
 
     for (i = 0; i < cm->collects.nelts; i++) {
-        if (cc[i]->clcf->client_body_buffer_size < cc[i]->max_body) {
-            cc[i]->clcf->client_body_buffer_size = cc[i]->max_body;
-        }
-
         cm->max_events = ngx_max(cm->max_events, cc[i]->max_events);
     }
 
