@@ -445,6 +445,17 @@ ngx_http_mkt_collect_post(ngx_http_request_t *r,
     if (!ngx_http_mkt_collect_type_ok(r)
         || r->headers_in.content_length_n > (off_t) cc->max_body)
     {
+        /*
+         * Refused unread: no "100 Continue" asks for the body, as for
+         * nginx's own 413, and the connection closes after the answer: a
+         * client not asked may never send it and send its next request
+         * instead, which the discarding would eat.
+         */
+        if (r->headers_in.expect != NULL) {
+            r->expect_tested = 1;
+            r->keepalive = 0;
+        }
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;

@@ -1,11 +1,13 @@
 # Beacon bodies as HTTP delivers them (DESIGN.md section 8): a body up to
 # max_body is accepted however it arrives (chunked, its headers and its
 # pieces in separate packets; under an "if" of the location), one byte
-# more is refused with the JSON error.
+# more is refused with the JSON error; a body refused unread is not asked
+# for with "100 Continue".
 use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
+use IO::Socket::INET;
 use Mkt::Test;
 
 my $exp = encode_json({ goals => ['signup', 'purchase'] });
@@ -106,6 +108,69 @@ for my $path ('/if', '/if?debug=1') {
 }
 ok($ngx->error_log !~ /buffered to a temporary file/,
    'no body under max_body went to a temporary file');
+
+# --- Expect: 100-continue for a body that is refused unread ------------------
+
+# the first response on a connection that sent only headers
+sub first_head {
+    my ($head) = @_;
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $ngx->port,
+                                  Timeout => 5) or die "connect: $!";
+    print $c $head;
+    my $got = '';
+    my $rin = '';
+    vec($rin, fileno($c), 1) = 1;
+    # the head, and the body its Content-Length announces
+    while (!($got =~ /\r\n\r\n(.*)\z/s
+             && length($1) >= ($got =~ /^Content-Length: (\d+)/mi ? $1 : 0))
+           && select(my $r = $rin, undef, undef, 5))
+    {
+        sysread($c, my $buf, 4096) or last;
+        $got .= $buf;
+    }
+    close $c;
+    return $got;
+}
+
+my $got = first_head("POST /c HTTP/1.1\r\nHost: www.example.com\r\n"
+                     . "Content-Type: application/json\r\n"
+                     . "Content-Length: 20000\r\n"
+                     . "Expect: 100-continue\r\n\r\n");
+like($got, qr{\AHTTP/1\.1 400 }, 'Expect, over max_body: 400 at once, '
+     . 'no 100 Continue');
+like($got, qr/^Connection: close\r$/mi,
+     'Expect, over max_body: the connection closes (the body may never '
+     . 'come)');
+like($got, qr/\Q$TOO_LARGE\E\z/, 'Expect, over max_body: the JSON error');
+$count{collect_requests}++;
+$count{collect_rejected}++;
+$count{collect_rejected_too_large}++;
+
+$got = first_head("POST /c HTTP/1.1\r\nHost: www.example.com\r\n"
+                  . "Content-Type: application/x-www-form-urlencoded\r\n"
+                  . "Content-Length: 11\r\n"
+                  . "Expect: 100-continue\r\n\r\n");
+like($got, qr{\AHTTP/1\.1 400 }, 'Expect, a form: 400 at once');
+$count{collect_requests}++;
+$count{collect_rejected}++;
+$count{collect_rejected_content_type}++;
+
+# a body that fits is asked for and recorded
+my $b = body_of(100, 'E-1');
+my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $ngx->port,
+                              Timeout => 5) or die "connect: $!";
+print $c "POST /c HTTP/1.1\r\nHost: www.example.com\r\n"
+    . "Content-Type: application/json\r\nContent-Length: 100\r\n"
+    . "Expect: 100-continue\r\nConnection: close\r\n\r\n";
+my $line = <$c>;
+is($line, "HTTP/1.1 100 Continue\r\n", 'Expect, a body that fits: 100');
+<$c>;
+print $c $b;
+$line = <$c>;
+is($line, "HTTP/1.1 204 No Content\r\n", 'then 204');
+close $c;
+is(scalar(new_events()), 1, 'and recorded');
+$count{collect_requests}++;
 
 is(scalar(new_events()), 0, 'nothing else recorded');
 
