@@ -278,9 +278,30 @@ invalid:
 
 
 /*
- * From postconfiguration, with every location merged: the body buffers
- * of mkt_collect locations made large enough for max_body (a body nginx
- * writes to a temp file is refused), the dedup zone, and mkt_conversion.
+ * From merge_loc_conf, for an mkt_collect location and for the "if"
+ * blocks that inherit it (merged before postconfiguration, they would
+ * keep the smaller buffer): a body buffer that holds max_body, as a body
+ * nginx writes to a temp file is refused.  A chunked body read in several
+ * pieces keeps its chunk framing in the buffer too: a quarter more, as
+ * nginx itself allows a Content-Length body.
+ */
+void
+ngx_http_mkt_collect_buffer(ngx_http_core_loc_conf_t *clcf,
+    ngx_http_mkt_collect_conf_t *cc)
+{
+    size_t  size;
+
+    size = cc->max_body + cc->max_body / 4;
+
+    if (clcf->client_body_buffer_size < size) {
+        clcf->client_body_buffer_size = size;
+    }
+}
+
+
+/*
+ * From postconfiguration, with every location merged: the events buffer
+ * of the largest max_events, the dedup zone, and mkt_conversion.
  */
 ngx_int_t
 ngx_http_mkt_collect_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
@@ -298,10 +319,6 @@ ngx_http_mkt_collect_init(ngx_conf_t *cf, ngx_http_mkt_main_conf_t *mcf)
     cc = cm->collects.elts;
 
     for (i = 0; i < cm->collects.nelts; i++) {
-        if (cc[i]->clcf->client_body_buffer_size < cc[i]->max_body) {
-            cc[i]->clcf->client_body_buffer_size = cc[i]->max_body;
-        }
-
         cm->max_events = ngx_max(cm->max_events, cc[i]->max_events);
     }
 
@@ -428,6 +445,17 @@ ngx_http_mkt_collect_post(ngx_http_request_t *r,
     if (!ngx_http_mkt_collect_type_ok(r)
         || r->headers_in.content_length_n > (off_t) cc->max_body)
     {
+        /*
+         * Refused unread: no "100 Continue" asks for the body, as for
+         * nginx's own 413, and the connection closes after the answer: a
+         * client not asked may never send it and send its next request
+         * instead, which the discarding would eat.
+         */
+        if (r->headers_in.expect != NULL) {
+            r->expect_tested = 1;
+            r->keepalive = 0;
+        }
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;

@@ -390,6 +390,10 @@ ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->collect = prev->collect;
     }
 
+    if (conf->collect != NULL) {
+        ngx_http_mkt_collect_buffer(clcf, conf->collect);
+    }
+
     return NGX_CONF_OK;
 }
 

@@ -534,6 +534,8 @@ ngx_buf_t *ngx_http_mkt_exposures_status(ngx_http_request_t *r,
 char *ngx_http_mkt_collect(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_mkt_conversion(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+void ngx_http_mkt_collect_buffer(ngx_http_core_loc_conf_t *clcf,
+    ngx_http_mkt_collect_conf_t *cc);
 ngx_int_t ngx_http_mkt_collect_init(ngx_conf_t *cf,
     ngx_http_mkt_main_conf_t *mcf);
 ngx_int_t ngx_http_mkt_collect_init_process(ngx_cycle_t *cycle);
