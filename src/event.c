@@ -7,6 +7,7 @@
 #include "event.h"
 #include "json_write.h"
 #include "siphash.h"
+#include "text.h"
 
 typedef struct {
     const char  *name;
@@ -182,8 +183,9 @@ assign(mkt_jw_t *w, const mkt_event_assign_t *a, size_t n)
 size_t
 mkt_event_encode(const mkt_event_t *ev, char *buf, size_t cap)
 {
-    mkt_jw_t    w;
-    mkt_str_t   geo[3];
+    char         clean[MKT_EVENT_PATH_MAX];
+    mkt_jw_t     w;
+    mkt_str_t    geo[3], path;
     const char  *type;
 
     if ((unsigned) ev->type >= MKT_EVENT_TYPES || ev->id.len == 0) {
@@ -231,7 +233,14 @@ mkt_event_encode(const mkt_event_t *ev, char *buf, size_t cap)
     object(&w, "geo", geo_fields, geo, 3);
     string(&w, "device", &ev->device, MKT_EVENT_KEY_MAX);
     string(&w, "host", &ev->host, MKT_EVENT_HOST_MAX);
-    string(&w, "path", &ev->path, MKT_EVENT_PATH_MAX);
+
+    /* the request's path as nginx percent-decoded it: control characters
+     * dropped, not only escaped (DESIGN.md section 5) */
+    path.data = clean;
+    path.len = ev->path.len ? mkt_text_clean(clean, sizeof(clean),
+                                             ev->path.data, ev->path.len)
+                            : 0;
+    string(&w, "path", &path, MKT_EVENT_PATH_MAX);
     props(&w, ev->props, ev->nprops);
     mkt_jw_raw(&w, "}", 1);
 

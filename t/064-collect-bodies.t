@@ -2,7 +2,8 @@
 # max_body is accepted however it arrives (chunked, its headers and its
 # pieces in separate packets; under an "if" of the location), one byte
 # more is refused with the JSON error; a body refused unread is not asked
-# for with "100 Continue".
+# for with "100 Continue"; the page's path from the Referer loses its
+# control characters.
 use strict;
 use warnings;
 use Test::More;
@@ -170,6 +171,17 @@ $line = <$c>;
 is($line, "HTTP/1.1 204 No Content\r\n", 'then 204');
 close $c;
 is(scalar(new_events()), 1, 'and recorded');
+$count{collect_requests}++;
+
+# the page's path from the Referer: percent-decoded, its control
+# characters dropped (DESIGN.md section 5), not only escaped
+my $page = request(GET => '/c?goal=signup', headers => {
+    Referer => 'https://shop.example.com/a%0Ab%09c%7Fd%00e/?q=%0A' });
+is($page->{status}, 204, 'a beacon from a page whose path holds controls');
+my @ev = new_events();
+is(scalar @ev, 1, 'recorded');
+is($ev[0]{path}, '/abcde/', 'its path without the control characters');
+is($ev[0]{host}, 'shop.example.com', 'its host');
 $count{collect_requests}++;
 
 is(scalar(new_events()), 0, 'nothing else recorded');

@@ -1,8 +1,8 @@
 /* libFuzzer target for src/event.c and src/json_write.c: random field
  * bytes make an event; its encoding must fit MKT_EVENT_MAX, parse as JSON
  * with jansson, and give back exactly the values an independent reference
- * cleaner and cutter makes of the fields, each member present exactly
- * when its field is.
+ * cleaner and cutter makes of the fields (the path without its control
+ * characters), each member present exactly when that value is not empty.
  *
  * Input: TYPE FLAGS VALUE(8) TS(8) CAP(2) then the fields separated by
  * 0x1e: id vid uid exp var goal currency order ft.source ft.medium
@@ -32,10 +32,12 @@ typedef struct {
     const char  *name;          /* member, or "obj.member" */
     size_t       max;
     size_t       off;           /* of its mkt_str_t in mkt_event_t */
+    int          drop;          /* control characters left out */
 } ref_field_t;
 
 /* in input order: the member's name and bound, the field's place */
-#define F(name, max, field)  { name, max, offsetof(mkt_event_t, field) }
+#define F(name, max, field)  { name, max, offsetof(mkt_event_t, field), 0 }
+#define FD(name, max, field) { name, max, offsetof(mkt_event_t, field), 1 }
 
 static const ref_field_t  fields[NTOP] = {
     F("id", MKT_EVENT_ID_LEN, id), F("vid", MKT_EVENT_KEY_MAX, vid),
@@ -62,7 +64,7 @@ static const ref_field_t  fields[NTOP] = {
     F("geo.region", MKT_EVENT_KEY_MAX, region),
     F("geo.city", MKT_EVENT_TEXT_MAX, city),
     F("device", MKT_EVENT_KEY_MAX, device),
-    F("host", MKT_EVENT_HOST_MAX, host), F("path", MKT_EVENT_PATH_MAX, path)
+    F("host", MKT_EVENT_HOST_MAX, host), FD("path", MKT_EVENT_PATH_MAX, path)
 };
 
 static const char *const  type_names[] = { "exposure", "conversion", "touch" };
@@ -71,9 +73,10 @@ static const char *const  type_names[] = { "exposure", "conversion", "touch" };
 /* What a value decodes to: each byte of a bad sequence and NUL as U+FFFD,
  * the rest as it is, cut before the first character past max bytes, or
  * past 2 * max as written (escapes: 2 bytes for " \ \b \t \n \f \r, 6 for
- * other controls and U+2028/9). */
+ * other controls and U+2028/9).  With drop (the path), control
+ * characters, NUL included, are left out instead. */
 static size_t
-ref_value(const uint8_t *s, size_t len, size_t max, char *out)
+ref_value_of(const uint8_t *s, size_t len, size_t max, int drop, char *out)
 {
     size_t    n, dn, wn, decoded, written;
     uint32_t  cp;
@@ -82,6 +85,11 @@ ref_value(const uint8_t *s, size_t len, size_t max, char *out)
     written = 0;
     while (len > 0) {
         n = strict_seq(s, len, &cp);
+        if (drop && n != 0 && is_control(cp)) {
+            s += n;
+            len -= n;
+            continue;
+        }
         if (n == 0 || cp == 0) {
             n = 1;
             cp = 0xfffd;
@@ -113,6 +121,13 @@ ref_value(const uint8_t *s, size_t len, size_t max, char *out)
 }
 
 
+static size_t
+ref_value(const uint8_t *s, size_t len, size_t max, char *out)
+{
+    return ref_value_of(s, len, max, 0, out);
+}
+
+
 static json_t *
 member(json_t *root, const char *name)
 {
@@ -129,24 +144,44 @@ member(json_t *root, const char *name)
 }
 
 
+/* The length of field f's reference value for s (0: no member). */
+static size_t
+ref_length(const ref_field_t *f, const uint8_t *s, size_t len)
+{
+    char    *want;
+    size_t   n;
+
+    want = malloc(f->max + 1);
+    CHECK(want != NULL);
+    n = ref_value_of(s, len, f->max, f->drop, want);
+    free(want);
+    return n;
+}
+
+
 /* The member for input s must be the reference value of s, or absent. */
 static void
-check_string(json_t *root, const char *name, const uint8_t *s, size_t len,
-    size_t max)
+check_string(json_t *root, const ref_field_t *f, const uint8_t *s,
+    size_t len)
 {
     char     *want;
     size_t    n;
     json_t   *v;
 
-    v = member(root, name);
+    v = member(root, f->name);
     if (len == 0) {
         CHECK(v == NULL);
         return;
     }
-    want = malloc(max + 1);
+    want = malloc(f->max + 1);
     CHECK(want != NULL);
-    n = ref_value(s, len, max, want);
-    CHECK(n > 0);
+    n = ref_value_of(s, len, f->max, f->drop, want);
+    CHECK(n > 0 || f->drop);
+    if (n == 0) {
+        CHECK(v == NULL);
+        free(want);
+        return;
+    }
     CHECK(json_is_string(v));
     CHECK(json_string_length(v) == n);
     CHECK(memcmp(json_string_value(v), want, n) == 0);
@@ -165,7 +200,11 @@ expected_members(const mkt_str_t *seg, int value, int assign)
     n = 2 + (value != 0) + (assign != 0);      /* ts type */
     objects = 0;
     for (i = 0; i < NTOP; i++) {
-        if (seg[i].len == 0) {
+        if (seg[i].len == 0
+            || (fields[i].drop
+                && ref_length(&fields[i], (const uint8_t *) seg[i].data,
+                              seg[i].len) == 0))
+        {
             continue;
         }
         if (strchr(fields[i].name, '.') == NULL) {
@@ -265,8 +304,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(strcmp(json_string_value(json_object_get(root, "type")),
                  type_names[copy[0] % 4]) == 0);
     for (i = 0; i < NTOP; i++) {
-        check_string(root, fields[i].name, (const uint8_t *) seg[i].data,
-                     seg[i].len, fields[i].max);
+        check_string(root, &fields[i], (const uint8_t *) seg[i].data,
+                     seg[i].len);
     }
 
     v = json_object_get(root, "value");

@@ -103,6 +103,20 @@ test_minimal_event_is_id_ts_and_type(void **state)
 }
 
 
+/* A path as nginx decodes it ("%0a" a newline) loses its control
+ * characters; invalid UTF-8 becomes U+FFFD, as in every field. */
+static void
+test_path_control_characters_dropped(void **state)
+{
+    mkt_event_t  ev;
+
+    init(&ev, MKT_EVENT_EXPOSURE);
+    ev.path = bytes("/a\nb\r\tc\x7f\xc2\x85" "d\x00" "e\xff", 14);
+    assert_json(&ev, HEAD "\"type\":\"exposure\","
+                "\"path\":\"/abcde\xef\xbf\xbd\"}");
+}
+
+
 static void
 test_conversion_as_in_the_design(void **state)
 {
@@ -674,6 +688,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minimal_event_is_id_ts_and_type),
+        cmocka_unit_test(test_path_control_characters_dropped),
         cmocka_unit_test(test_conversion_as_in_the_design),
         cmocka_unit_test(test_exposure_carries_experiment_and_variation),
         cmocka_unit_test(test_props_come_last_as_an_object),
