@@ -522,7 +522,8 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
         return;
     }
 
-    if (rb == NULL || rb->bufs == NULL) {
+    /* a chunked body may end in an empty buffer with no memory */
+    if (len == 0) {
         data = (u_char *) "";
 
     } else if (rb->bufs->next == NULL) {
@@ -536,7 +537,10 @@ ngx_http_mkt_collect_body(ngx_http_request_t *r)
         }
 
         for (p = data, cl = rb->bufs; cl; cl = cl->next) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+            if (cl->buf->last != cl->buf->pos) {
+                p = ngx_cpymem(p, cl->buf->pos,
+                               cl->buf->last - cl->buf->pos);
+            }
         }
     }
 
