@@ -349,7 +349,8 @@ parse_weights(mkt_cfg_ctx_t *ctx, json_t *a, mkt_experiment_t *e)
         sum += w[i];
     }
 
-    if (!ctx->gb && fabs(sum - 1) > 0.001) {
+    /* "within 0.001" as written: 0.5 + 0.499 is 0.99899999... in doubles */
+    if (!ctx->gb && fabs(sum - 1) > 0.001 + 1e-9) {
         mkt_cfg_error(ctx, "weights sum to %.6g, not 1", sum);
         return;
     }
