@@ -148,17 +148,18 @@ query_override(const char *key, const char *url, size_t n)
 }
 
 
-/* An integer index, or -1 (which GrowthBook then reports as "not in"). */
+/* An integer index (1.0 is 1, as in JavaScript), or -1 (which GrowthBook
+ * then reports as "not in"). */
 static int
 index_of(json_t *v)
 {
-    json_int_t  i;
+    double  d;
 
-    if (!json_is_integer(v)) {
+    if (!json_is_number(v)) {
         return -1;
     }
-    i = json_integer_value(v);
-    return i >= 0 && i <= 1000000 ? (int) i : -1;
+    d = json_number_value(v);
+    return d >= 0 && d <= 1000000 && d == (int) d ? (int) d : -1;
 }
 
 
