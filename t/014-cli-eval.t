@@ -38,4 +38,13 @@ is($r[2], $out, 'force 1.5 is no variation');
 is($r[3], $out, 'force 2.0 is out of range');
 is($r[4], $out, 'force -1.0 is out of range');
 
+# run() step 12, "if (context.qaMode)": any truthy value, as JavaScript
+# reads it; the hashed assignment of id 1 is "b"
+my $hashed = '{"value":"b","inExperiment":true,"hashUsed":true,'
+    . '"variationId":1}';
+@r = eval_lines(map { qq({"context":{"attributes":{"id":"1"},"qaMode":$_},)
+    . qq("experiment":{$exp}}) } qw(true 1 "yes" [] false 0 "" null));
+is_deeply(\@r, [($out) x 4, ($hashed) x 4],
+    'qaMode: true, 1, "yes", [] are on; false, 0, "", null are off');
+
 done_testing();

@@ -163,6 +163,16 @@ index_of(json_t *v)
 }
 
 
+/* JavaScript's truthiness of a JSON value: all but false, null, 0, "" */
+static int
+truthy(json_t *v)
+{
+    return v != NULL && !json_is_false(v) && !json_is_null(v)
+           && !(json_is_number(v) && json_number_value(v) == 0)
+           && !(json_is_string(v) && json_string_length(v) == 0);
+}
+
+
 static void
 eval_line(const mkt_config_t *cfg, const char *line, size_t len)
 {
@@ -286,7 +296,7 @@ eval_line(const mkt_config_t *cfg, const char *line, size_t len)
                      index_of(json_object_get(exp, "force")), 0);
         goto done;
     }
-    if (json_is_true(json_object_get(ctx, "qaMode"))) {
+    if (truthy(json_object_get(ctx, "qaMode"))) {
         print_result(variations, own ? NULL : e, -1, 0);
         goto done;
     }
