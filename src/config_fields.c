@@ -195,14 +195,18 @@ parse_filters(mkt_cfg_ctx_t *ctx, json_t *a, mkt_experiment_t *e)
 
         v = json_object_get(f, "hashVersion");
         if (v != NULL) {
-            if (json_is_integer(v) && (ctx->gb || json_integer_value(v) == 1
-                                       || json_integer_value(v) == 2))
+            if (ctx->gb) {
+                /* filter.hashVersion || 2, 1.0 being 1 as in JavaScript;
+                 * an unknown one hashes to null */
+                if (json_is_number(v) && json_number_value(v) != 0) {
+                    flt->hash_version = json_number_value(v) == 2 ? 2
+                                        : json_number_value(v) == 1 ? 1 : -1;
+                }
+            } else if (json_is_integer(v) && (json_integer_value(v) == 1
+                                              || json_integer_value(v) == 2))
             {
                 flt->hash_version = (int) json_integer_value(v);
-                if (json_integer_value(v) != flt->hash_version) {
-                    flt->hash_version = -1;
-                }
-            } else if (!ctx->gb) {
+            } else {
                 AT(ctx, "hashVersion", mkt_cfg_error(ctx, "expected 1 or 2"));
             }
         }
@@ -349,7 +353,8 @@ parse_weights(mkt_cfg_ctx_t *ctx, json_t *a, mkt_experiment_t *e)
         sum += w[i];
     }
 
-    if (!ctx->gb && fabs(sum - 1) > 0.001) {
+    /* "within 0.001" as written: 0.5 + 0.499 is 0.99899999... in doubles */
+    if (!ctx->gb && fabs(sum - 1) > 0.001 + 1e-9) {
         mkt_cfg_error(ctx, "weights sum to %.6g, not 1", sum);
         return;
     }

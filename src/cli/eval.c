@@ -148,17 +148,28 @@ query_override(const char *key, const char *url, size_t n)
 }
 
 
-/* An integer index, or -1 (which GrowthBook then reports as "not in"). */
+/* An integer index (1.0 is 1, as in JavaScript), or -1 (which GrowthBook
+ * then reports as "not in"). */
 static int
 index_of(json_t *v)
 {
-    json_int_t  i;
+    double  d;
 
-    if (!json_is_integer(v)) {
+    if (!json_is_number(v)) {
         return -1;
     }
-    i = json_integer_value(v);
-    return i >= 0 && i <= 1000000 ? (int) i : -1;
+    d = json_number_value(v);
+    return d >= 0 && d <= 1000000 && d == (int) d ? (int) d : -1;
+}
+
+
+/* JavaScript's truthiness of a JSON value: all but false, null, 0, "" */
+static int
+truthy(json_t *v)
+{
+    return v != NULL && !json_is_false(v) && !json_is_null(v)
+           && !(json_is_number(v) && json_number_value(v) == 0)
+           && !(json_is_string(v) && json_string_length(v) == 0);
 }
 
 
@@ -285,7 +296,7 @@ eval_line(const mkt_config_t *cfg, const char *line, size_t len)
                      index_of(json_object_get(exp, "force")), 0);
         goto done;
     }
-    if (json_is_true(json_object_get(ctx, "qaMode"))) {
+    if (truthy(json_object_get(ctx, "qaMode"))) {
         print_result(variations, own ? NULL : e, -1, 0);
         goto done;
     }

@@ -346,6 +346,34 @@ test_weights_within_a_thousandth_pass(void **state)
 }
 
 
+/* 0.5 + 0.499 and 0.1 + 0.901 are a thousandth off 1 as written, however
+ * the doubles round: the limit is inclusive for them as for 0.5 + 0.501. */
+static void
+test_weights_a_thousandth_off_pass_whatever_the_rounding(void **state)
+{
+    static const char *const  ok[] = {
+        EXP(", \"weights\": [0.5, 0.499]"),
+        EXP(", \"weights\": [0.001, 0.998]"),
+        EXP(", \"weights\": [0.1, 0.901]"),
+        EXP(", \"weights\": [0.5, 0.501]"),
+    };
+    mkt_config_t              *cfg;
+    size_t                     i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        cfg = load(ok[i]);
+        if (cfg == NULL) {
+            fail_msg("%s: %s", ok[i], diag.errors[0]);
+        }
+        mkt_config_free(cfg);
+    }
+
+    assert_error(EXP(", \"weights\": [0.5, 0.4989]"),
+                 "t.json: experiments[0].weights: weights sum to 0.9989, "
+                 "not 1");
+}
+
+
 static void
 test_weights_of_the_wrong_length_or_range(void **state)
 {
@@ -877,6 +905,8 @@ main(void)
         cmocka_unit_test(test_bad_keys),
         cmocka_unit_test(test_weights_not_summing_to_one),
         cmocka_unit_test(test_weights_within_a_thousandth_pass),
+        cmocka_unit_test(
+            test_weights_a_thousandth_off_pass_whatever_the_rounding),
         cmocka_unit_test(test_weights_of_the_wrong_length_or_range),
         cmocka_unit_test(test_bad_variations),
         cmocka_unit_test(test_coverage_outside_zero_to_one),

@@ -1337,6 +1337,48 @@ test_growthbook_object_runs_with_seed_and_hash_version(void **state)
 }
 
 
+/* JSON has one number type: a filter's "hashVersion": 1.0 is 1, as for
+ * the experiment's own hashVersion (hash("s", "u5", 1) = 0.34 is in the
+ * range, hash("s", "u5", 2) = 0.7475 is not). */
+static void
+test_growthbook_filter_hash_version_may_be_written_as_a_real(void **state)
+{
+    static const char *const  versions[] = { "1", "1.0" };
+    char                      buf[256], err[128];
+    size_t                    i;
+    json_t                   *j;
+    attrs_t                   a;
+    mkt_experiment_t         *e;
+    mkt_exp_result_t          r;
+
+    for (i = 0; i < 2; i++) {
+        snprintf(buf, sizeof(buf), "{\"key\": \"k\", \"variations\": [0, 1], "
+                 "\"filters\": [{\"seed\": \"s\", \"ranges\": [[0, 0.5]], "
+                 "\"hashVersion\": %s}]}", versions[i]);
+        j = json_loads(buf, 0, NULL);
+        e = mkt_experiment_from_json(j, err, sizeof(err));
+        assert_non_null(e);
+        assert_int_equal(mkt_experiment_run(NULL, e, with_id(&a, "u5"), NULL,
+                                            &r), 0);
+        assert_int_equal(r.reason, MKT_REASON_ASSIGNED);
+        mkt_experiment_free(e);
+        json_decref(j);
+    }
+
+    /* hash() of version 2.5 is null: filtered out, as GrowthBook does */
+    j = json_loads("{\"key\": \"k\", \"variations\": [0, 1], "
+                   "\"filters\": [{\"seed\": \"s\", \"ranges\": [[0, 1]], "
+                   "\"hashVersion\": 2.5}]}", 0, NULL);
+    e = mkt_experiment_from_json(j, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(mkt_experiment_run(NULL, e, with_id(&a, "u5"), NULL, &r),
+                     -1);
+    assert_int_equal(r.reason, MKT_REASON_FILTERED);
+    mkt_experiment_free(e);
+    json_decref(j);
+}
+
+
 int
 main(void)
 {
@@ -1377,6 +1419,8 @@ main(void)
         cmocka_unit_test(test_candidates_come_back_in_config_order),
         cmocka_unit_test(test_evaluation_allocates_nothing),
         cmocka_unit_test(test_growthbook_object_runs_with_seed_and_hash_version),
+        cmocka_unit_test(
+            test_growthbook_filter_hash_version_may_be_written_as_a_real),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
