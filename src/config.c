@@ -461,6 +461,13 @@ mkt_config_load_string(const char *name, const char *json, size_t len,
     ctx.arena = &cfg->arena;
     ctx.attrs = &cfg->attrs;
 
+    /* a UTF-8 byte order mark, as some editors write: not JSON, and not
+     * shown, so columns then count as the editor shows them */
+    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0) {
+        json += 3;
+        len -= 3;
+    }
+
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         if (diag) {

@@ -191,6 +191,23 @@ test_syntax_error_names_line_and_column(void **state)
 }
 
 
+/* A file saved with a UTF-8 byte order mark loads; an error in it is
+ * where an editor shows it. */
+static void
+test_byte_order_mark_is_skipped(void **state)
+{
+    mkt_config_t  *cfg;
+
+    cfg = load("\xef\xbb\xbf" EXP(""));
+    assert_non_null(cfg);
+    assert_int_equal(mkt_config_experiment_count(cfg), 1);
+    mkt_config_free(cfg);
+
+    assert_error("\xef\xbb\xbf{\"goals\": [],}",
+                 "t.json:1:14: string or '}' expected near '}'");
+}
+
+
 static void
 test_duplicate_json_keys_are_rejected(void **state)
 {
@@ -893,6 +910,7 @@ main(void)
         cmocka_unit_test(test_sections_are_kept_as_written),
         cmocka_unit_test(test_slot_is_parsed_and_linked),
         cmocka_unit_test(test_syntax_error_names_line_and_column),
+        cmocka_unit_test(test_byte_order_mark_is_skipped),
         cmocka_unit_test(test_duplicate_json_keys_are_rejected),
         cmocka_unit_test(test_top_level_must_be_an_object),
         cmocka_unit_test(test_missing_file_is_an_error),
