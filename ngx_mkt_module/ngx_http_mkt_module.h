@@ -462,6 +462,7 @@ ngx_int_t ngx_http_mkt_redis_identify(ngx_http_mkt_redis_conn_t *rc,
 ngx_uint_t ngx_http_mkt_redis_fence(ngx_http_mkt_redis_conn_t *rc);
 void ngx_http_mkt_redis_fenced(ngx_uint_t n);
 extern redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn;
+void ngx_http_mkt_redis_reply_start(redisReader *reader, size_t *used);
 void ngx_http_mkt_redis_reply_free(void *reply);
 
 /* a shared rbtree with an LRU queue (ngx_http_mkt_lru.c) */
