@@ -456,6 +456,7 @@ ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 void ngx_http_mkt_redis_timed_out(void);
+void ngx_http_mkt_redis_log_reply(const char *what, redisReply *reply);
 ngx_uint_t ngx_http_mkt_redis_identified(ngx_http_mkt_redis_conn_t *rc);
 ngx_int_t ngx_http_mkt_redis_identify(ngx_http_mkt_redis_conn_t *rc,
     ngx_http_mkt_redis_reply_pt handler, void *data);

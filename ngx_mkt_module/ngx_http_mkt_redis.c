@@ -322,6 +322,21 @@ ngx_http_mkt_redis_log(ngx_uint_t level, const char *what, const char *why)
 }
 
 
+/*
+ * A reply to a command of ours that is no answer (an error such as
+ * WRONGTYPE or NOPERM, or a reply of the wrong type): logged like every
+ * other message here, so that a misconfiguration shows in the error log
+ * without a line per request.
+ */
+void
+ngx_http_mkt_redis_log_reply(const char *what, redisReply *reply)
+{
+    ngx_http_mkt_redis_log(NGX_LOG_ERR, what,
+                           reply->type == REDIS_REPLY_ERROR && reply->str
+                           ? reply->str : "unexpected reply type");
+}
+
+
 /* --- the circuit breaker ------------------------------------------------ */
 
 /*

@@ -1,7 +1,8 @@
-# Tags from Redis when the data or the server is odd: a reply far larger
-# than any tag set (bounded: the worker does not grow with it); and the
-# merge of the user's and the visitor's tags, the alias and its TTL,
-# privacy, ids that need care.
+# Tags from Redis when the data or the server is odd: a key of the wrong
+# type, an alias write Redis refuses (both served, counted and logged once,
+# not per request), a reply far larger than any tag set (bounded: the
+# worker does not grow with it); and the merge of the user's and the
+# visitor's tags, the alias and its TTL, privacy, ids that need care.
 use strict;
 use warnings;
 use Test::More;
@@ -52,6 +53,52 @@ sub log_lines {
 my $redis = start_redis();
 my $now = time;
 my ($ngx, $res, $s);
+
+# --- a key of the wrong type: served, counted, logged once ------------------
+
+$redis->cmd(SET => 'mkt:tags:u-str', 'not a zset');
+$redis->cmd(HSET => 'mkt:tags:u-hash', 'vip', '1');
+
+$ngx = start_nginx(http_conf(
+    'mkt_redis 127.0.0.1:%%REDIS_PORT%% timeout=500ms;'));
+
+for my $uid (qw(u-str u-hash u-str)) {
+    $res = request(GET => '/', headers => { 'X-User-Id' => $uid });
+    is($res->{status}, 200, "$uid: served");
+    is($res->{headers}{'x-tags'}, undef, "$uid: no tags");
+}
+$s = status();
+is($s->{redis_bad_replies}, 3, 'WRONGTYPE: three bad replies counted');
+is($s->{redis_errors}, 3, 'WRONGTYPE: three error replies counted');
+is($s->{redis_circuit_open}, 0, 'WRONGTYPE: Redis is up, no back-off');
+is(log_lines($ngx, qr/\[error\].*mkt redis 127\.0\.0\.1:\d+: tags not read: WRONGTYPE/),
+   1, 'WRONGTYPE logged, once for three requests');
+$ngx->allow_log(qr/mkt redis/);
+$ngx->stop;
+
+# --- an alias write Redis refuses: tags still read, the refusal logged ------
+
+$redis->cmd(ACL => 'SETUSER', 'noset', 'on', '>noset-pass', '~mkt:*',
+            '+@all', '-set');
+$redis->cmd(ZADD => 'mkt:tags:u-acl', '+inf', 'acl_tag');
+
+$ngx = start_nginx(http_conf(
+    'mkt_redis 127.0.0.1:%%REDIS_PORT%% user=noset password=noset-pass '
+    . 'timeout=500ms;'));
+
+for my $i (1 .. 3) {
+    my $jar = new_jar();
+    $res = request(GET => '/', jar => $jar,
+                   headers => { 'X-User-Id' => 'u-acl' });
+    is($res->{status}, 200, "refused alias $i: served");
+    is($res->{headers}{'x-tags'}, 'acl_tag', "refused alias $i: tags read");
+    is($redis->cmd(GET => "mkt:alias:$res->{headers}{'x-vid'}"), undef,
+       "refused alias $i: no alias in Redis");
+}
+is(log_lines($ngx, qr/\[error\].*mkt redis 127\.0\.0\.1:\d+: alias not written: NOPERM/),
+   1, 'the refused alias logged, once for three requests');
+$ngx->allow_log(qr/mkt redis/);
+$ngx->stop;
 
 # --- a reply far larger than any tag set: bounded -----------------------------
 
