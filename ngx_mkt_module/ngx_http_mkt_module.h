@@ -456,12 +456,14 @@ ngx_int_t ngx_http_mkt_redis_send(ngx_http_mkt_redis_conn_t *rc, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 void ngx_http_mkt_redis_timed_out(void);
+void ngx_http_mkt_redis_log_reply(const char *what, redisReply *reply);
 ngx_uint_t ngx_http_mkt_redis_identified(ngx_http_mkt_redis_conn_t *rc);
 ngx_int_t ngx_http_mkt_redis_identify(ngx_http_mkt_redis_conn_t *rc,
     ngx_http_mkt_redis_reply_pt handler, void *data);
 ngx_uint_t ngx_http_mkt_redis_fence(ngx_http_mkt_redis_conn_t *rc);
 void ngx_http_mkt_redis_fenced(ngx_uint_t n);
 extern redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn;
+void ngx_http_mkt_redis_reply_start(redisReader *reader, size_t *used);
 void ngx_http_mkt_redis_reply_free(void *reply);
 
 /* a shared rbtree with an LRU queue (ngx_http_mkt_lru.c) */

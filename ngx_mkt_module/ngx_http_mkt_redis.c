@@ -42,6 +42,7 @@ typedef struct {
 struct ngx_http_mkt_redis_conn_s {
     ngx_peer_connection_t          peer;
     redisReader                   *reader;
+    size_t                         reply_size;   /* of the reply being read */
     u_char                        *out;          /* commands to write */
     size_t                         out_len;
     size_t                         out_sent;
@@ -318,6 +319,21 @@ ngx_http_mkt_redis_log(ngx_uint_t level, const char *what, const char *why)
 
     w->logged = now;
     w->suppressed = 0;
+}
+
+
+/*
+ * A reply to a command of ours that is no answer (an error such as
+ * WRONGTYPE or NOPERM, or a reply of the wrong type): logged like every
+ * other message here, so that a misconfiguration shows in the error log
+ * without a line per request.
+ */
+void
+ngx_http_mkt_redis_log_reply(const char *what, redisReply *reply)
+{
+    ngx_http_mkt_redis_log(NGX_LOG_ERR, what,
+                           reply->type == REDIS_REPLY_ERROR && reply->str
+                           ? reply->str : "unexpected reply type");
 }
 
 
@@ -740,6 +756,8 @@ ngx_http_mkt_redis_connect(ngx_http_mkt_redis_conn_t *rc)
         return NGX_ERROR;
     }
 
+    ngx_http_mkt_redis_reply_start(rc->reader, &rc->reply_size);
+
     if (rv == NGX_AGAIN) {
         rc->state = NGX_HTTP_MKT_REDIS_CONNECTING;
         ngx_add_timer(c->write, w->conf->connect_timeout);
@@ -960,13 +978,19 @@ ngx_http_mkt_redis_dispatch(ngx_http_mkt_redis_conn_t *rc)
 
     for ( ;; ) {
         if (redisReaderGetReply(rc->reader, &reply) != REDIS_OK) {
-            ngx_http_mkt_redis_fail(rc, "protocol error");
+            /* a reply object refused by its bounds reads as out of memory */
+            ngx_http_mkt_redis_fail(rc, rc->reader->err == REDIS_ERR_OOM
+                                        ? "reply too large"
+                                        : "protocol error");
             return NGX_ERROR;
         }
 
         if (reply == NULL) {
             return NGX_OK;
         }
+
+        /* the next reply counts its bytes from 0 */
+        rc->reply_size = 0;
 
         if (ngx_queue_empty(&rc->pending)) {
             ngx_http_mkt_redis_reply_free(reply);

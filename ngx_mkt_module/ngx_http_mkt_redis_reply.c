@@ -1,8 +1,11 @@
 /*
  * Reply objects for hiredis's reader, as hiredis makes its own but with
- * bounds: a server answering garbage cannot make a worker allocate more
- * than a few megabytes (arrays of at most 1,024 elements, strings of at
- * most 64 KiB).  Freed with ngx_http_mkt_redis_reply_free().
+ * bounds: arrays of at most 1,024 elements, strings of at most 64 KiB, and
+ * at most 16 MiB for all the objects of one reply, so that a server
+ * answering garbage (nested arrays, endless elements) cannot make a worker
+ * grow until it is killed.  The reader's privdata points to the count of
+ * bytes the reply being read holds (ngx_http_mkt_redis_reply_start()).
+ * Freed with ngx_http_mkt_redis_reply_free().
  */
 
 #include "ngx_http_mkt_module.h"
@@ -12,6 +15,8 @@
 
 #define NGX_HTTP_MKT_REDIS_ARRAY_MAX    1024
 #define NGX_HTTP_MKT_REDIS_STRING_MAX   65536
+/* an XRANGE page of the event sink (200 events of up to 58 KiB) fits */
+#define NGX_HTTP_MKT_REDIS_REPLY_MAX    (16 * 1024 * 1024)
 
 
 static void *ngx_http_mkt_redis_create_string(const redisReadTask *task,
@@ -32,10 +37,34 @@ redisReplyObjectFunctions  ngx_http_mkt_redis_reply_fn = {
 };
 
 
+/* Counts size bytes against the reply being read; 0 past its bound. */
+static ngx_uint_t
+ngx_http_mkt_redis_reply_charge(const redisReadTask *task, size_t size)
+{
+    size_t  *used = task->privdata;
+
+    if (used == NULL) {
+        return 1;
+    }
+
+    if (size > NGX_HTTP_MKT_REDIS_REPLY_MAX - *used) {
+        return 0;
+    }
+
+    *used += size;
+
+    return 1;
+}
+
+
 static void *
 ngx_http_mkt_redis_reply_add(const redisReadTask *task, int type)
 {
     redisReply  *r, *parent;
+
+    if (!ngx_http_mkt_redis_reply_charge(task, sizeof(redisReply))) {
+        return NULL;
+    }
 
     r = calloc(1, sizeof(redisReply));
     if (r == NULL) {
@@ -59,7 +88,9 @@ ngx_http_mkt_redis_create_string(const redisReadTask *task, char *str,
 {
     redisReply  *r;
 
-    if (len > NGX_HTTP_MKT_REDIS_STRING_MAX) {
+    if (len > NGX_HTTP_MKT_REDIS_STRING_MAX
+        || !ngx_http_mkt_redis_reply_charge(task, len + 1))
+    {
         return NULL;
     }
 
@@ -90,7 +121,10 @@ ngx_http_mkt_redis_create_array(const redisReadTask *task, int elements)
 {
     redisReply  *r;
 
-    if (elements > NGX_HTTP_MKT_REDIS_ARRAY_MAX) {
+    if (elements > NGX_HTTP_MKT_REDIS_ARRAY_MAX
+        || !ngx_http_mkt_redis_reply_charge(task,
+                                  (size_t) elements * sizeof(redisReply *)))
+    {
         return NULL;
     }
 
@@ -134,6 +168,18 @@ static void *
 ngx_http_mkt_redis_create_nil(const redisReadTask *task)
 {
     return ngx_http_mkt_redis_reply_add(task, REDIS_REPLY_NIL);
+}
+
+
+/*
+ * Makes reader count the bytes of each reply in *used, from 0 again before
+ * each reply (hiredis hands the reader's privdata to every read task).
+ */
+void
+ngx_http_mkt_redis_reply_start(redisReader *reader, size_t *used)
+{
+    *used = 0;
+    reader->privdata = used;
 }
 
 

@@ -34,6 +34,7 @@ static void ngx_http_mkt_tags_reply(void *data, redisReply *reply);
 static void ngx_http_mkt_tags_wake(ngx_event_t *ev);
 static void ngx_http_mkt_alias(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
     ngx_http_mkt_redis_conn_t *rc);
+static void ngx_http_mkt_alias_reply(void *data, redisReply *reply);
 
 
 /* per worker */
@@ -319,6 +320,7 @@ ngx_http_mkt_tags_reply(void *data, redisReply *reply)
 
     } else if (reply) {
         ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_redis_bad_replies);
+        ngx_http_mkt_redis_log_reply("tags not read", reply);
         blob = NULL;
 
     } else {
@@ -497,11 +499,25 @@ ngx_http_mkt_alias(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx,
     argv[4] = NGX_HTTP_MKT_ALIAS_TTL;
     argvlen[4] = sizeof(NGX_HTTP_MKT_ALIAS_TTL) - 1;
 
-    if (ngx_http_mkt_redis_send(rc, 5, argv, argvlen, NULL, NULL) != NGX_OK) {
+    if (ngx_http_mkt_redis_send(rc, 5, argv, argvlen,
+                                ngx_http_mkt_alias_reply, NULL)
+        != NGX_OK)
+    {
         return;
     }
 
     ngx_http_mkt_count(r, NGX_HTTP_MKT_C_aliases_written);
     ngx_http_mkt_cache_put(NGX_HTTP_MKT_KIND_ALIAS, &vid, ctx->uid.data,
                            ctx->uid.len, ngx_time() + NGX_HTTP_MKT_ALIAS_EVERY);
+}
+
+
+/* The alias is fire-and-forget, but a refusal (a replica's READONLY, an
+ * ACL's NOPERM, OOM) is logged: no alias would ever be written. */
+static void
+ngx_http_mkt_alias_reply(void *data, redisReply *reply)
+{
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_mkt_redis_log_reply("alias not written", reply);
+    }
 }
