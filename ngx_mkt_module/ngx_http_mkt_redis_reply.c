@@ -1,6 +1,7 @@
 /*
  * Reply objects for hiredis's reader, as hiredis makes its own but with
- * bounds: arrays of at most 1,024 elements, strings of at most 64 KiB, and
+ * bounds: arrays of at most 1,024 elements, strings of at most 64 KiB (a
+ * longer one is read as nil), and
  * at most 16 MiB for all the objects of one reply, so that a server
  * answering garbage (nested arrays, endless elements) cannot make a worker
  * grow until it is killed.  The reader's privdata points to the count of
@@ -88,9 +89,18 @@ ngx_http_mkt_redis_create_string(const redisReadTask *task, char *str,
 {
     redisReply  *r;
 
-    if (len > NGX_HTTP_MKT_REDIS_STRING_MAX
-        || !ngx_http_mkt_redis_reply_charge(task, len + 1))
-    {
+    /*
+     * A string longer than any value of ours (a CDP's broken tag) is read
+     * as nil, whose element the caller skips: the rest of the reply and
+     * the connection are good, and failing them would take every
+     * visitor's tags down with this one (the reader has the string whole
+     * already, within its own buffer's bound).
+     */
+    if (len > NGX_HTTP_MKT_REDIS_STRING_MAX) {
+        return ngx_http_mkt_redis_reply_add(task, REDIS_REPLY_NIL);
+    }
+
+    if (!ngx_http_mkt_redis_reply_charge(task, len + 1)) {
         return NULL;
     }
 

@@ -1,7 +1,8 @@
 # Tags from Redis when the data or the server is odd: a key of the wrong
 # type, an alias write Redis refuses (both served, counted and logged once,
 # not per request), a reply far larger than any tag set (bounded: the
-# worker does not grow with it); and the merge of the user's and the
+# worker does not grow with it), a member far longer than a tag (skipped,
+# the connection kept); and the merge of the user's and the
 # visitor's tags, the alias and its TTL, privacy, ids that need care.
 use strict;
 use warnings;
@@ -172,6 +173,20 @@ is($res->{status}, 200, 'GPC: served');
 is($res->{headers}{'x-tags'}, undef, 'GPC: no tags');
 is(calls($redis, 'zrangebyscore') - $reads, 0, 'GPC: no Redis read');
 is($redis->cmd(GET => "mkt:alias:$vid_gpc"), undef, 'GPC: no alias');
+
+# a member far longer than a tag (a CDP's broken write): that one skipped
+# and counted, the others served, the connection kept for everyone
+$redis->cmd(ZADD => 'mkt:tags:u-big', '+inf', 'x' x 100_000, '+inf', 'ok');
+my $before = status();
+$res = request(GET => '/', headers => { 'X-User-Id' => 'u-big' });
+is($res->{status}, 200, 'a 100 kB member: served');
+is($res->{headers}{'x-tags'}, 'ok', 'a 100 kB member: the other tag served');
+my $after = status();
+is($after->{bad_tags} - $before->{bad_tags}, 1, 'a 100 kB member: a bad tag');
+is($after->{redis_errors} - $before->{redis_errors}, 0,
+   'a 100 kB member: no Redis error');
+is($after->{redis_connects} - $before->{redis_connects}, 0,
+   'a 100 kB member: the connection kept');
 
 # an id with spaces, '*', '?' and UTF-8 is a key like any other
 $redis->cmd(ZADD => "mkt:tags:\xe7\x94\xa8\xe6\x88\xb7 1*?", '+inf', 'uni');
