@@ -257,8 +257,9 @@ ngx_http_mkt_touch_event(ngx_http_request_t *r, ngx_http_mkt_ctx_t *ctx)
 
     mkt_event_set_utm(&ev, &ngx_http_mkt_utm);
 
-    ev.referrer.data = ngx_http_mkt_referrer.host;
-    ev.referrer.len = ngx_http_mkt_referrer.host_len;
+    /* the touch's referrer: none when it came from the same site (a
+     * tagged internal link), whose host is no source */
+    ev.referrer = mkt_touch_get(&ngx_http_mkt_req_touch, MKT_TF_REFERRER);
 
     channel = mkt_channel_name(ctx->channel);
     ev.channel.data = channel;

@@ -219,13 +219,14 @@ count_experiments(mkt_report_t *rp, const person_t *ps, const exp_map_t *map)
 
 
 /* The weight of each touch in [lo, hi] under model m, for a conversion
- * at ts. */
+ * after hi. */
 static void
 weights(const mkt_report_t *rp, const person_t *ps, size_t lo, size_t hi,
-    int64_t ts, mkt_report_model_e m, double *w)
+    mkt_report_model_e m, double *w)
 {
-    size_t  i, n;
-    double  sum;
+    size_t   i, n;
+    int64_t  newest;
+    double   sum;
 
     n = hi - lo + 1;
     for (i = lo; i <= hi; i++) {
@@ -245,9 +246,13 @@ weights(const mkt_report_t *rp, const person_t *ps, size_t lo, size_t hi,
         }
         break;
     case MKT_MODEL_DECAY:
+        /* 2^(-age/half-life) relative to the newest touch's: the same
+         * shares, but the newest weighs 1, so the sum cannot underflow to
+         * 0 when every touch is many half-lives old */
+        newest = ps->l.touches[hi].ts;
         sum = 0;
         for (i = lo; i <= hi; i++) {
-            w[i] = exp2(-(double) (ts - ps->l.touches[i].ts)
+            w[i] = exp2(-(double) (newest - ps->l.touches[i].ts)
                         / (double) rp->opts.half_life);
             sum += w[i];
         }
@@ -313,7 +318,7 @@ attribute(mkt_report_t *rp, person_t *ps, size_t gsel, double **credit,
                 }
                 continue;
             }
-            weights(rp, ps, lo, hi - 1, c->ts, m, ps->w);
+            weights(rp, ps, lo, hi - 1, m, ps->w);
             for (j = lo; j < hi; j++) {
                 for (d = 0; d < MKT_DIMS; d++) {
                     cr = credit[d]

@@ -120,6 +120,15 @@ is($code, 2, 'bad format: exit 2');
 ($code, undef, $err) = run_cmd([$mkt, 'report', "$dir/missing.jsonl"]);
 is($code, 1, 'missing file: exit 1');
 like($err, qr/cannot open/, 'missing file: said');
+# a half-life that is 0 once in milliseconds would make every time-decay
+# weight 0/0: refused like 0 itself
+($code, undef, $err) = run_cmd([$mkt, 'report', '--half-life', '1e-9',
+    "$dir/events.jsonl"]);
+is($code, 2, 'a half-life under a millisecond: exit 2');
+like($err, qr/expected a number of days/, 'and said');
+($code, undef, $err) = run_cmd([$mkt, 'report', '--lookback', '1e-9',
+    "$dir/events.jsonl"]);
+is($code, 2, 'a lookback under a millisecond: exit 2');
 
 # --- a Redis stream: field "e" of each entry, read in pages of 1000
 my $redis = start_redis();

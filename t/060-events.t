@@ -220,6 +220,19 @@ like($prom, qr/^mkt_srm_mismatch\{experiment="skewed"\} 1$/m,
      'flag for Prometheus');
 like($prom, qr/^mkt_srm_mismatch\{experiment="all-in"\} 0$/m,
      'all-in (weights 0 and 1, everyone in b) is no mismatch');
+
+# a tagged link from the site itself is a touch (its campaign), but the
+# referrer is no other site: the event names none, as the touch keeps none
+# (docs/events.md), so a report cannot take the site for the source
+visit(new_jar(), '/?utm_campaign=spring',
+      Referer => 'https://blog.example.com/post');
+@ev = grep { $_->{type} eq 'touch' } events($log);
+is(scalar @ev, 3, 'a tagged link from the same site is a touch');
+is($ev[2]{referrer}, undef, 'with no referrer: it is the same site');
+is_deeply($ev[2]{lt}, { campaign => 'spring' }, 'lt: the campaign alone');
+visit(new_jar(), '/?utm_source=news', Referer => 'https://www.example.com/');
+@ev = grep { $_->{type} eq 'touch' } events($log);
+is($ev[3]{referrer}, undef, 'nor from the request host itself');
 $all = scalar(() = events($log));
 
 # a reload with the same experiments keeps the counts

@@ -112,8 +112,9 @@ parse_days(const char *s, int64_t *ms)
     if (*s == '\0' || *end != '\0' || !(d > 0) || d > 3650) {
         return -1;
     }
+    /* under a millisecond is 0, which the time-decay model divides by */
     *ms = (int64_t) (d * MKT_REPORT_DAY_MS);
-    return 0;
+    return *ms > 0 ? 0 : -1;
 }
 
 

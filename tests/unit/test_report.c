@@ -441,6 +441,38 @@ test_attribution_models_on_hand_built_journeys(void **state)
 }
 
 
+/* Touches many half-lives old: 2^-age underflows to 0 for every one of
+ * them, but their shares are relative, so they still sum to 1. */
+static void
+test_time_decay_credits_touches_many_half_lives_old(void **state)
+{
+    static const char *const  lines[] = {
+        "{\"ts\":0,\"type\":\"touch\",\"vid\":\"a\","
+        "\"channel\":\"paid_search\",\"lt\":{\"source\":\"baidu\"}}",
+        "{\"ts\":3600000,\"type\":\"touch\",\"vid\":\"a\","
+        "\"channel\":\"email\",\"lt\":{\"source\":\"news\"}}",
+        "{\"ts\":1728000000,\"type\":\"conversion\",\"vid\":\"a\","
+        "\"goal\":\"purchase\",\"value\":10.0}"
+    };
+    mkt_report_opts_t           o;
+    mkt_report_t               *rp;
+    const mkt_report_credit_t  *c;
+
+    /* 20 days with a half-life of 0.01 day: 2000 half-lives */
+    mkt_report_opts_init(&o);
+    o.half_life = DAY / 100;
+    rp = report(&o, lines, 3);
+
+    /* the newer by an hour, 25/6 half-lives: 1 / (1 + 2^(-25/6)) */
+    c = credit(rp, MKT_DIM_CHANNEL, "email");
+    assert_near(c->conv[MKT_MODEL_DECAY], 0.9472557, 1e-6);
+    assert_near(c->rev[MKT_MODEL_DECAY], 9.472557, 1e-5);
+    c = credit(rp, MKT_DIM_CHANNEL, "paid_search");
+    assert_near(c->conv[MKT_MODEL_DECAY], 0.0527443, 1e-6);
+    mkt_report_free(rp);
+}
+
+
 static void
 test_parse_time_takes_ms_seconds_dates_and_rfc3339(void **state)
 {
@@ -471,6 +503,7 @@ main(void)
         cmocka_unit_test(test_goal_and_time_window_restrict_the_report),
         cmocka_unit_test(test_sequential_bounds_follow_the_normal_mixture),
         cmocka_unit_test(test_attribution_models_on_hand_built_journeys),
+        cmocka_unit_test(test_time_decay_credits_touches_many_half_lives_old),
         cmocka_unit_test(test_parse_time_takes_ms_seconds_dates_and_rfc3339),
     };
 
