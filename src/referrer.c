@@ -34,6 +34,7 @@ static const site_t  hosts[] = {
     SEARCH("sogou.com", "sogou"),
     SEARCH("so.com", "360"),
     SEARCH("sm.cn", "shenma"),
+    SEARCH("so.toutiao.com", "toutiao"),
     SEARCH("duckduckgo.com", "duckduckgo"),
     SEARCH("naver.com", "naver"),
     SEARCH("ya.ru", "yandex"),
@@ -54,6 +55,8 @@ static const site_t  hosts[] = {
     SOCIAL("weixin.qq.com", "wechat"),
     SOCIAL("wx.qq.com", "wechat"),
     SOCIAL("wechat.com", "wechat"),
+    SOCIAL("servicewechat.com", "wechat"),      /* mini-programs */
+    SOCIAL("toutiao.com", "toutiao"),
     SOCIAL("qq.com", "qq"),
     SOCIAL("kuaishou.com", "kuaishou"),
     SOCIAL("gifshow.com", "kuaishou"),

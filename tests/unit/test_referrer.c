@@ -148,6 +148,13 @@ test_social_networks(void **state)
                "www.bilibili.com");
     assert_ref("https://mp.weixin.qq.com/s/x", SOCIAL, "wechat",
                "mp.weixin.qq.com");
+    /* a WeChat mini-program's pages, Toutiao's feed and its search */
+    assert_ref("https://servicewechat.com/wx1234567890abcdef/3/page-frame.html",
+               SOCIAL, "wechat", "servicewechat.com");
+    assert_ref("https://m.toutiao.com/article/1/", SOCIAL, "toutiao",
+               "m.toutiao.com");
+    assert_ref("https://so.toutiao.com/search?keyword=x", SEARCH, "toutiao",
+               "so.toutiao.com");
     assert_ref("https://user.qzone.qq.com/", SOCIAL, "qq",
                "user.qzone.qq.com");
     assert_ref("https://v.kuaishou.com/", SOCIAL, "kuaishou",
