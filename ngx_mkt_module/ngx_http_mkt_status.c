@@ -259,8 +259,16 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* per experiment and variation, and the SRM check */
+    x = ngx_http_mkt_exposures_status(r, prom);
+
     if (prom) {
         for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
+            if (x != NULL && i == NGX_HTTP_MKT_C_exposures) {
+                /* written with its breakdown, as one family */
+                continue;
+            }
+
             b->last = ngx_sprintf(b->last,
                                   "# HELP mkt_%V_total %V\n"
                                   "# TYPE mkt_%V_total counter\n"
@@ -297,9 +305,6 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
 
     out[0].buf = b;
     out[0].next = NULL;
-
-    /* per experiment and variation, and the SRM check */
-    x = ngx_http_mkt_exposures_status(r, prom);
 
     if (x != NULL) {
         out[0].next = &out[1];

@@ -1,7 +1,8 @@
 # Plugins, geo and mkt_status at their edges: an event hook cannot give
-# an event of a request without tracking an identity; plugins cannot
-# reach each other's libraries; odd error values and log lines stay one
-# bounded line.
+# an event of a request without tracking an identity; the Prometheus text
+# declares every metric family once, its lines together, no series twice;
+# plugins cannot reach each other's libraries; odd error values and log
+# lines stay one bounded line.
 use strict;
 use warnings;
 use Test::More;
@@ -111,5 +112,46 @@ my @lines = grep { /mkt plugin meddle: attributes\(\) failed/ }
 ok(!grep({ /^two|^rest/ } split /\n/, $ngx->error_log),
    'an error message with a newline or a NUL stays on its line');
 ok(!grep({ length($_) > 1024 } @lines), 'error lines are bounded');
+
+# --- Prometheus: every family once, together; no series twice --------------
+
+request(GET => '/') for 1 .. 4;
+my $prom = request(GET => '/status?format=prometheus')->{body};
+my $json = decode_json(request(GET => '/status')->{body});
+
+my (%help, %type, %series, @order, @bad);
+for my $line (split /\n/, $prom) {
+    if ($line =~ /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) /) {
+        push @bad, "second $1 for $2" if ($1 eq 'HELP' ? \%help : \%type)
+                                         ->{$2}++;
+        push @order, $2 unless @order && $order[-1] eq $2;
+        next;
+    }
+    if ($line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? \S+$/) {
+        my $id = $1 . ($2 // '');
+        push @bad, "series twice: $id" if $series{$id}++;
+        push @bad, "sample before its TYPE: $1" unless $type{$1};
+        push @order, $1 unless @order && $order[-1] eq $1;
+        next;
+    }
+    push @bad, "not a line of the format: $line";
+}
+my %groups;
+$groups{$_}++ for @order;
+push @bad, map { "family in pieces: $_" }
+           grep { $groups{$_} > 1 } sort keys %groups;
+is_deeply(\@bad, [], "the Prometheus text is valid") or diag(join "\n", @bad);
+
+my ($total) = $prom =~ /^mkt_exposures_total (\d+)$/m;
+is($total, $json->{exposures}, 'mkt_exposures_total: the JSON exposures');
+my $labelled = 0;
+$labelled += $1 while $prom =~
+    /^mkt_exposures_total\{experiment="[^"]+",variation="[^"]+"\} (\d+)$/mg;
+my $from_json = 0;
+for my $e (values %{$json->{experiments}}) {
+    $from_json += $_ for values %{$e->{exposures}};
+}
+is($labelled, $from_json, 'and per experiment and variation, as in JSON');
+like($prom, qr/^mkt_srm_p_value\{experiment="two-x"\} /m, 'SRM per experiment');
 
 finish();
