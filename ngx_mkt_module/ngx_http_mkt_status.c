@@ -195,10 +195,15 @@ ngx_http_mkt_gauges_release(ngx_http_mkt_gauges_t *g)
 char *
 ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_mkt_loc_conf_t  *lcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_mkt_status_handler;
+
+    /* never tracked, even under "mkt on" (see the merge of loc confs) */
+    lcf->status = 1;
 
     return NGX_CONF_OK;
 }

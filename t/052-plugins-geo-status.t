@@ -2,7 +2,8 @@
 # an event of a request without tracking an identity; the Prometheus text
 # declares every metric family once, its lines together, no series twice;
 # plugins cannot reach each other's libraries; odd error values and log
-# lines stay one bounded line.
+# lines stay one bounded line; a status location is never tracked, even
+# under "mkt on".
 use strict;
 use warnings;
 use Test::More;
@@ -69,6 +70,8 @@ my $ngx = start_nginx(files => \%files, allow => [qr/mkt plugin meddle: /],
         location / { return 200 "one=\$mkt_exp_one\\n"; }
         location = /collect { mkt off; mkt_collect; }
         location = /status { mkt off; mkt_status; }
+        location = /status-inherited { mkt_status; }
+        location = /status-on { mkt on; mkt_status; }
     }
 EOF
 
@@ -153,5 +156,22 @@ for my $e (values %{$json->{experiments}}) {
 }
 is($labelled, $from_json, 'and per experiment and variation, as in JSON');
 like($prom, qr/^mkt_srm_p_value\{experiment="two-x"\} /m, 'SRM per experiment');
+
+# --- a status page is not a page view, even where mkt is on ----------------
+
+my $before = decode_json(request(GET => '/status')->{body});
+my $nevents = scalar(() = events());
+for my $loc (qw(/status-inherited /status-on)) {
+    $r = request(GET => $loc);
+    is($r->{status}, 200, "$loc: the counters");
+    ok(!exists $r->{headers}{'set-cookie'}, "$loc: no cookie set");
+}
+my $after = decode_json(request(GET => '/status')->{body});
+is_deeply([@{$after}{qw(requests new_visitors cookies_set assignments
+                        exposures)}],
+          [@{$before}{qw(requests new_visitors cookies_set assignments
+                         exposures)}],
+          'scrapes under "mkt on": no request, visitor, cookie or exposure');
+is(scalar(() = events()), $nevents, 'and no event');
 
 finish();
