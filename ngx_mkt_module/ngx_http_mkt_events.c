@@ -252,6 +252,7 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
     size_t                     len;
     ngx_uint_t                 i, stored, sync;
     mkt_event_t                out;
+    ngx_http_mkt_ctx_t        *ctx;
     ngx_http_mkt_sink_t       *sink;
     ngx_http_mkt_main_conf_t  *mcf;
     char                       id[MKT_EVENT_ID_LEN];
@@ -272,6 +273,17 @@ ngx_http_mkt_event_emit(ngx_http_request_t *r, mkt_event_t *ev)
 
     if (ngx_http_mkt_plugin_event(r, &out) == NGX_DECLINED) {
         return NGX_DECLINED;
+    }
+
+    /* an event of a request without tracking carries no identity, even
+     * one a plugin wrote into it */
+    ctx = ngx_http_mkt_ctx(r, 0);
+
+    if (ctx != NULL && ctx->no_tracking) {
+        out.vid.data = "";
+        out.vid.len = 0;
+        out.uid.data = "";
+        out.uid.len = 0;
     }
 
     len = mkt_event_encode(&out, (char *) ngx_http_mkt_event_line,

@@ -33,13 +33,23 @@ static ngx_int_t ngx_http_mkt_exposures_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
 
 
+/*
+ * One family per name, its lines together: the exposures counter of
+ * mkt_status (unlabelled) and its breakdown share the name
+ * mkt_exposures_total, so they are written here as one family.
+ */
 static ngx_str_t  ngx_http_mkt_exposures_help = ngx_string(
-    "# HELP mkt_exposures_total Exposures per running experiment and "
-    "variation\n"
-    "# TYPE mkt_exposures_total counter\n"
+    "# HELP mkt_exposures_total First exposures of a visitor to a "
+    "variation that day (counted with or without an event sink); "
+    "labelled: per running experiment and variation\n"
+    "# TYPE mkt_exposures_total counter\n");
+
+static ngx_str_t  ngx_http_mkt_srm_p_help = ngx_string(
     "# HELP mkt_srm_p_value Sample-ratio-mismatch chi-square p-value "
     "against the weights (-1: too few exposures)\n"
-    "# TYPE mkt_srm_p_value gauge\n"
+    "# TYPE mkt_srm_p_value gauge\n");
+
+static ngx_str_t  ngx_http_mkt_srm_mismatch_help = ngx_string(
     "# HELP mkt_srm_mismatch 1 when the SRM p-value is under 0.001\n"
     "# TYPE mkt_srm_mismatch gauge\n");
 
@@ -221,15 +231,85 @@ ngx_http_mkt_srm_p(const mkt_experiment_t *e, ngx_atomic_t *counts)
 
 
 /*
+ * The Prometheus families of the exposures, each whole: the exposures
+ * counter and its breakdown per running experiment and variation, the
+ * SRM p-values, the SRM flags.
+ */
+static u_char *
+ngx_http_mkt_exposures_prom(u_char *p, ngx_http_mkt_main_conf_t *mcf,
+    double *srm_p)
+{
+    size_t                     i, j, n;
+    ngx_atomic_t              *counts;
+    const mkt_experiment_t    *e;
+    ngx_http_mkt_shctx_t      *sh;
+    ngx_http_mkt_exposures_t  *x;
+
+    x = mcf->exposures;
+    sh = mcf->status_zone->data;
+    n = mkt_config_experiment_count(mcf->config);
+
+    p = ngx_cpymem(p, ngx_http_mkt_exposures_help.data,
+                   ngx_http_mkt_exposures_help.len);
+    p = ngx_sprintf(p, "mkt_exposures_total %uA\n",
+                    sh->counter[NGX_HTTP_MKT_C_exposures]);
+
+    for (i = 0; i < n; i++) {
+        if (x->offset[i] == NGX_MAX_INT_T_VALUE) {
+            continue;
+        }
+
+        e = mkt_config_experiment(mcf->config, i);
+        counts = (ngx_atomic_t *) x->zone->data + x->offset[i];
+
+        for (j = 0; j < e->nvariations; j++) {
+            p = ngx_sprintf(p, "mkt_exposures_total{experiment=\"%*s\","
+                            "variation=\"%*s\"} %uA\n",
+                            e->key.len, e->key.data,
+                            e->variations[j].len, e->variations[j].data,
+                            counts[j]);
+        }
+    }
+
+    p = ngx_cpymem(p, ngx_http_mkt_srm_p_help.data,
+                   ngx_http_mkt_srm_p_help.len);
+
+    for (i = 0; i < n; i++) {
+        if (x->offset[i] != NGX_MAX_INT_T_VALUE) {
+            e = mkt_config_experiment(mcf->config, i);
+            p = ngx_sprintf(p, "mkt_srm_p_value{experiment=\"%*s\"} %s%.6f\n",
+                            e->key.len, e->key.data, srm_p[i] < 0 ? "-" : "",
+                            srm_p[i] < 0 ? 1.0 : srm_p[i]);
+        }
+    }
+
+    p = ngx_cpymem(p, ngx_http_mkt_srm_mismatch_help.data,
+                   ngx_http_mkt_srm_mismatch_help.len);
+
+    for (i = 0; i < n; i++) {
+        if (x->offset[i] != NGX_MAX_INT_T_VALUE) {
+            e = mkt_config_experiment(mcf->config, i);
+            p = ngx_sprintf(p, "mkt_srm_mismatch{experiment=\"%*s\"} %d\n",
+                            e->key.len, e->key.data,
+                            srm_p[i] >= 0 && srm_p[i] < NGX_HTTP_MKT_SRM_ALPHA);
+        }
+    }
+
+    return p;
+}
+
+
+/*
  * The "experiments" member of the JSON status (with a leading comma), or
- * the Prometheus lines: per running experiment, exposures per variation,
- * the SRM p-value and flag.
+ * the Prometheus families of the exposures (the exposures counter
+ * included): per running experiment, exposures per variation, the SRM
+ * p-value and flag.  NULL when no experiment is counted.
  */
 ngx_buf_t *
 ngx_http_mkt_exposures_status(ngx_http_request_t *r, ngx_uint_t prom)
 {
     size_t                     i, j, n, size;
-    double                     p;
+    double                     p, *srm_p;
     ngx_buf_t                 *b;
     mkt_config_t              *cfg;
     ngx_atomic_t              *counts;
@@ -249,6 +329,8 @@ ngx_http_mkt_exposures_status(ngx_http_request_t *r, ngx_uint_t prom)
 
     /* keys and names are at most 64 bytes of [A-Za-z0-9_.-]: no escaping */
     size = sizeof(",\"experiments\":{}}\n") + ngx_http_mkt_exposures_help.len
+           + ngx_http_mkt_srm_p_help.len + ngx_http_mkt_srm_mismatch_help.len
+           + sizeof("mkt_exposures_total \n") + NGX_ATOMIC_T_LEN
            + x->total * (sizeof("mkt_exposures_total{experiment=\"\","
                                 "variation=\"\"} \n") + 128
                          + NGX_ATOMIC_T_LEN)
@@ -256,18 +338,27 @@ ngx_http_mkt_exposures_status(ngx_http_request_t *r, ngx_uint_t prom)
                          "mkt_srm_mismatch{experiment=\"\"} 0\n") + 128);
 
     b = ngx_create_temp_buf(r->pool, size);
-    if (b == NULL) {
+    srm_p = ngx_palloc(r->pool, (n ? n : 1) * sizeof(double));
+    if (b == NULL || srm_p == NULL) {
         return NULL;
     }
 
-    if (prom) {
-        b->last = ngx_cpymem(b->last, ngx_http_mkt_exposures_help.data,
-                             ngx_http_mkt_exposures_help.len);
-
-    } else {
-        b->last = ngx_cpymem(b->last, ",\"experiments\":{",
-                             sizeof(",\"experiments\":{") - 1);
+    /* each p-value once: the flag must agree with the value shown */
+    for (i = 0; i < n; i++) {
+        if (x->offset[i] != NGX_MAX_INT_T_VALUE) {
+            srm_p[i] = ngx_http_mkt_srm_p(mkt_config_experiment(cfg, i),
+                                          (ngx_atomic_t *) x->zone->data
+                                          + x->offset[i]);
+        }
     }
+
+    if (prom) {
+        b->last = ngx_http_mkt_exposures_prom(b->last, mcf, srm_p);
+        return b;
+    }
+
+    b->last = ngx_cpymem(b->last, ",\"experiments\":{",
+                         sizeof(",\"experiments\":{") - 1);
 
     for (i = 0; i < n; i++) {
         if (x->offset[i] == NGX_MAX_INT_T_VALUE) {
@@ -276,26 +367,7 @@ ngx_http_mkt_exposures_status(ngx_http_request_t *r, ngx_uint_t prom)
 
         e = mkt_config_experiment(cfg, i);
         counts = (ngx_atomic_t *) x->zone->data + x->offset[i];
-        p = ngx_http_mkt_srm_p(e, counts);
-
-        if (prom) {
-            for (j = 0; j < e->nvariations; j++) {
-                b->last = ngx_sprintf(b->last,
-                              "mkt_exposures_total{experiment=\"%*s\","
-                              "variation=\"%*s\"} %uA\n",
-                              e->key.len, e->key.data,
-                              e->variations[j].len, e->variations[j].data,
-                              counts[j]);
-            }
-
-            b->last = ngx_sprintf(b->last,
-                              "mkt_srm_p_value{experiment=\"%*s\"} %s%.6f\n"
-                              "mkt_srm_mismatch{experiment=\"%*s\"} %d\n",
-                              e->key.len, e->key.data, p < 0 ? "-" : "",
-                              p < 0 ? 1.0 : p, e->key.len, e->key.data,
-                              p >= 0 && p < NGX_HTTP_MKT_SRM_ALPHA);
-            continue;
-        }
+        p = srm_p[i];
 
         b->last = ngx_sprintf(b->last, "%s\"%*s\":{\"exposures\":{",
                               b->last[-1] == '{' ? "" : ",",
@@ -318,9 +390,7 @@ ngx_http_mkt_exposures_status(ngx_http_request_t *r, ngx_uint_t prom)
         }
     }
 
-    if (!prom) {
-        *b->last++ = '}';
-    }
+    *b->last++ = '}';
 
     return b;
 }

@@ -361,7 +361,8 @@ ngx_http_mkt_create_loc_conf(ngx_conf_t *cf)
     lcf->user_id = NGX_CONF_UNSET_PTR;
     lcf->conversions = NGX_CONF_UNSET_PTR;
 
-    /* collect = NULL by ngx_pcalloc(): a content handler, not inherited */
+    /* collect = NULL, status = 0 by ngx_pcalloc(): content handlers, not
+     * inherited */
 
     return lcf;
 }
@@ -382,7 +383,7 @@ ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /*
      * "if" and "limit_except" blocks keep their location's content
      * handler (ngx_http_update_location_config() replaces it only when
-     * the block has one): they need its mkt_collect too.
+     * the block has one): they need its mkt_collect (or mkt_status) too.
      */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -392,6 +393,16 @@ ngx_http_mkt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->collect != NULL) {
         ngx_http_mkt_collect_buffer(clcf, conf->collect);
+    }
+
+    if (!conf->status && clcf->noname) {
+        conf->status = prev->status;
+    }
+
+    /* a status page is no page view: a scrape every few seconds would be
+     * a new visitor with a cookie, assignments and exposures each time */
+    if (conf->status) {
+        conf->enable = 0;
     }
 
     return NGX_CONF_OK;

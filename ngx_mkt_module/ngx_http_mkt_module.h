@@ -246,6 +246,7 @@ typedef struct {
     ngx_http_complex_value_t  *user_id;
     ngx_http_mkt_collect_conf_t *collect;     /* mkt_collect here, or NULL */
     ngx_array_t               *conversions;   /* mkt_conversion, or NULL */
+    ngx_flag_t                 status;        /* mkt_status here */
 } ngx_http_mkt_loc_conf_t;
 
 

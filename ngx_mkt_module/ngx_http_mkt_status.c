@@ -195,10 +195,15 @@ ngx_http_mkt_gauges_release(ngx_http_mkt_gauges_t *g)
 char *
 ngx_http_mkt_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_mkt_loc_conf_t  *lcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_mkt_status_handler;
+
+    /* never tracked, even under "mkt on" (see the merge of loc confs) */
+    lcf->status = 1;
 
     return NGX_CONF_OK;
 }
@@ -259,8 +264,16 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* per experiment and variation, and the SRM check */
+    x = ngx_http_mkt_exposures_status(r, prom);
+
     if (prom) {
         for (i = 0; i < NGX_HTTP_MKT_NCOUNTERS; i++) {
+            if (x != NULL && i == NGX_HTTP_MKT_C_exposures) {
+                /* written with its breakdown, as one family */
+                continue;
+            }
+
             b->last = ngx_sprintf(b->last,
                                   "# HELP mkt_%V_total %V\n"
                                   "# TYPE mkt_%V_total counter\n"
@@ -297,9 +310,6 @@ ngx_http_mkt_status_handler(ngx_http_request_t *r)
 
     out[0].buf = b;
     out[0].next = NULL;
-
-    /* per experiment and variation, and the SRM check */
-    x = ngx_http_mkt_exposures_status(r, prom);
 
     if (x != NULL) {
         out[0].next = &out[1];
