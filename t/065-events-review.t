@@ -244,4 +244,38 @@ is($st2->{events_replay_duplicates}, 3, 'events_replay_duplicates: C to E');
 $ngx->stop;
 $fake->stop;
 
+# --- an access_log to the event log's file ---------------------------------
+
+# nginx's access_log takes the file's buffer for its own (file->data): a
+# request with no event (mkt off) puts its access line in the buffer
+# first; the exposure after it must still reach the file within flush=
+$ngx = start_nginx(files => { 'exp.json' => $EXP }, http => <<'EOF2');
+    mkt_config %%PREFIX%%/exp.json;
+    access_log %%PREFIX%%/shared.log;
+    mkt_events_log %%PREFIX%%/shared.log buffer=64k flush=200ms;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        mkt on;
+
+        location / {
+            return 204;
+        }
+
+        location = /off {
+            mkt off;
+            return 204;
+        }
+    }
+EOF2
+is($ngx->get('/off')->{status}, 204, 'a request without an event');
+is($ngx->get('/lp', jar => new_jar())->{status}, 204, 'a page: an exposure');
+ok(wait_for(sub { (read_file($ngx->prefix . '/shared.log') // '')
+                  =~ /"type":"exposure"/ }, 5),
+   'the exposure is in the file within its flush time');
+my @lines = split /\n/, read_file($ngx->prefix . '/shared.log') // '';
+is(scalar(grep { /^\{"id":/ } @lines), 1, 'one event line');
+is(scalar(grep { /^127\.0\.0\.1 / } @lines), 2, 'two access lines');
+$ngx->stop;
+
 done_testing();
