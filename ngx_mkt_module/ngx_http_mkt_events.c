@@ -12,13 +12,19 @@
 #include "event_id.h"
 
 
+/*
+ * Laid out as ngx_http_log_module's ngx_http_log_buf_t up to gzip: an
+ * access_log to the same file takes file->data for a buffer of its own
+ * kind, buffers its lines here and arms this flush timer.
+ */
 typedef struct {
     u_char                    *start;
     u_char                    *pos;
     u_char                    *last;
-    ngx_uint_t                 lines;         /* in the buffer */
-    ngx_event_t               *event;         /* flush timer, or NULL */
+    ngx_event_t               *event;         /* flush timer */
     ngx_msec_t                 flush;
+    ngx_int_t                  gzip;          /* 0: access_log's, unused */
+    ngx_uint_t                 lines;         /* events in the buffer */
 } ngx_http_mkt_log_buf_t;
 
 
@@ -471,8 +477,13 @@ ngx_http_mkt_log_sink_write(void *data, u_char *line, size_t len,
                                       1);
     }
 
-    if (buffer->pos == buffer->start && !buffer->event->timer_set) {
-        ngx_add_timer(buffer->event, buffer->flush);
+    if (buffer->pos == buffer->start) {
+        /* an access_log sharing the buffer may have written it */
+        buffer->lines = 0;
+
+        if (!buffer->event->timer_set) {
+            ngx_add_timer(buffer->event, buffer->flush);
+        }
     }
 
     buffer->pos = ngx_cpymem(buffer->pos, line, len);

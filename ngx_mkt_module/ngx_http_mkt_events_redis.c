@@ -27,6 +27,7 @@ static void ngx_http_mkt_rsink_done(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_batch_done(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_spool_batch(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_spool_waiting(ngx_http_mkt_rsink_t *s);
+static void ngx_http_mkt_rsink_spool_flight(ngx_http_mkt_rsink_t *s);
 static void ngx_http_mkt_rsink_gauges(ngx_http_mkt_rsink_t *s);
 
 
@@ -259,7 +260,9 @@ ngx_http_mkt_rsink_write(void *data, u_char *line, size_t len,
     }
 
     if (!s->spooling && len > (size_t) (s->end - s->last) && s->spool) {
-        /* the queue is full: what waits goes first, then this */
+        /* the queue is full: the batch in flight goes first, then what
+         * waits, then this */
+        ngx_http_mkt_rsink_spool_flight(s);
         ngx_http_mkt_rsink_spool_waiting(s);
         s->spooling = 1;
     }
@@ -319,7 +322,7 @@ ngx_http_mkt_rsink_exit(void *data)
         return;
     }
 
-    if (s->op == NGX_HTTP_MKT_OP_BATCH) {
+    if (s->op == NGX_HTTP_MKT_OP_BATCH && !s->flight_spooled) {
         for (n = 0; n < s->n; n++) {
             if (s->result[n] == NGX_HTTP_MKT_EV_PENDING) {
                 s->result[n] = NGX_HTTP_MKT_EV_LOST;
@@ -332,6 +335,7 @@ ngx_http_mkt_rsink_exit(void *data)
     /* replies to come, if any, are stale */
     s->gen++;
     s->op = NGX_HTTP_MKT_OP_NONE;
+    s->flight_spooled = 0;
 
     ngx_http_mkt_rsink_spool_waiting(s);
 
@@ -790,7 +794,10 @@ ngx_http_mkt_rsink_batch_done(ngx_http_mkt_rsink_t *s)
     if (ok < s->n) {
         ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_redis_errors,
                                     s->n - ok + (s->spool ? s->nqueued : 0));
-        ngx_http_mkt_rsink_spool_batch(s);
+
+        if (!s->flight_spooled) {
+            ngx_http_mkt_rsink_spool_batch(s);
+        }
 
         if (s->spool) {
             /* in order: what waited behind the batch follows it */
@@ -805,6 +812,7 @@ ngx_http_mkt_rsink_batch_done(ngx_http_mkt_rsink_t *s)
     s->sent = s->buf;
     s->nflight = 0;
     s->op = NGX_HTTP_MKT_OP_NONE;
+    s->flight_spooled = 0;
 
     if (s->nqueued >= s->conf->batch || (ok < s->n && s->spool)) {
         ngx_http_mkt_rsink_kick(s);
@@ -867,6 +875,53 @@ ngx_http_mkt_rsink_spool_batch(ngx_http_mkt_rsink_t *s)
                                       "lost (no mkt_events_spool)", failed,
                                       &s->conf->key);
     }
+}
+
+
+/*
+ * The queue is full while a batch is in flight: what waits goes to the
+ * spool now, and the batch, older, must be before it there.  Its events
+ * not added yet are spooled first, marked as maybe added (the replay that
+ * checks for them starts only once the batch is answered or given up),
+ * and not again when the batch is answered.
+ */
+static void
+ngx_http_mkt_rsink_spool_flight(ngx_http_mkt_rsink_t *s)
+{
+    ngx_uint_t  i, maybe;
+
+    if (s->op != NGX_HTTP_MKT_OP_BATCH || s->flight_spooled) {
+        return;
+    }
+
+    for (maybe = 0, i = 0; i < s->n; i++) {
+        maybe += (s->result[i] != NGX_HTTP_MKT_EV_OK);
+    }
+
+    if (maybe && ngx_http_mkt_spool_mark(s->spool, &s->last_id, maybe)
+                 != NGX_OK)
+    {
+        ngx_http_mkt_count_worker_n(NGX_HTTP_MKT_C_events_redis_dropped,
+                                    maybe);
+        maybe = 0;
+    }
+
+    for (i = 0; maybe && i < s->n; i++) {
+        if (s->result[i] == NGX_HTTP_MKT_EV_OK) {
+            continue;
+        }
+
+        /* the line's "\n" follows it in the queue */
+        if (ngx_http_mkt_spool_append(s->spool, s->line[i], s->len[i] + 1)
+            != NGX_OK)
+        {
+            ngx_http_mkt_count_worker(NGX_HTTP_MKT_C_events_redis_dropped);
+        }
+    }
+
+    /* in the spool now, not in memory */
+    s->nflight = 0;
+    s->flight_spooled = 1;
 }
 
 

@@ -107,6 +107,7 @@ typedef struct {
     unsigned                   spooling:1;    /* new events to the spool */
     unsigned                   failing:1;     /* because Redis failed */
     unsigned                   replay_turn:1;
+    unsigned                   flight_spooled:1;  /* in the spool too */
 
     /* the replay batch */
     ngx_http_mkt_spool_file_t *file;

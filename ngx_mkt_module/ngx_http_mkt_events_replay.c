@@ -342,9 +342,11 @@ ngx_http_mkt_rsink_replay_done(ngx_http_mkt_rsink_t *s)
         return;
     }
 
+    /* what a mark said of the events after the batch still holds: its
+     * "after" is the header's, which bounds this batch's too */
     f->pos = s->off[first];
     f->check_after = f->header.after;
-    f->check_n = s->n - first;
+    f->check_n = ngx_min(s->n - first + f->check_n, MKT_SPOOL_N_MAX);
 
     s->retry = ngx_current_msec + ngx_max(s->conf->flush,
                                           NGX_HTTP_MKT_RSINK_RETRY);

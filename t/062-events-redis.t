@@ -93,7 +93,10 @@ sub visits {
 sub spool_files {
     my ($ngx) = @_;
     opendir my $d, $ngx->prefix . '/spool' or return ();
-    return sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
+    # their number in scalar context ("sort" has none: !spool_files was
+    # always true)
+    my @files = sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
+    return @files;
 }
 
 # --- configuration errors --------------------------------------------------
