@@ -1,7 +1,8 @@
 # The Redis sink's order through the spool (docs/events.md, the spool:
 # "the failed events go to the spool in their order, then the events
-# queued behind them, then every new event"), in the cases a review found
-# it broken.
+# queued behind them, then every new event"): a batch in flight when the
+# queue overflows, a refused replay batch inside a mark, an access_log
+# sharing the event log's file.
 use strict;
 use warnings;
 use Test::More;
