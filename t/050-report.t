@@ -130,6 +130,21 @@ like($err, qr/expected a number of days/, 'and said');
     "$dir/events.jsonl"]);
 is($code, 2, 'a lookback under a millisecond: exit 2');
 
+# --- the text table of a hand-written file: no control character of the
+# file reaches the terminal (an escape sequence, a newline in a cell)
+write_file("$dir/esc.jsonl", join("\n",
+    '{"id":"01JD0000000000000000000001","ts":1763870000000,"type":"touch",'
+    . '"vid":"AAAAAAAAAAAAAAAAAAAAAA","utm":{"source":"x\\u001b[31mY",'
+    . '"medium":"cpc","campaign":"c\\nd"}}',
+    '{"id":"01JD0000000000000000000002","ts":1763870001000,'
+    . '"type":"conversion","vid":"AAAAAAAAAAAAAAAAAAAAAA","goal":"purchase"}')
+    . "\n");
+($code, $out) = run_cmd([$mkt, 'report', "$dir/esc.jsonl"]);
+is($code, 0, 'table of a hand-written file: exit 0');
+unlike($out, qr/[\x00-\x08\x0b-\x1f\x7f]/, 'table: no control character');
+like($out, qr/^  x\[31mY +1\.00/m, 'table: the source without its escape');
+like($out, qr/^  cd +1\.00/m, 'table: the campaign on one line');
+
 # --- a Redis stream: field "e" of each entry, read in pages of 1000
 my $redis = start_redis();
 my @some = @lines[0 .. 2499];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report_out.h"
+#include "text.h"
 
 #define COLS_MAX   16
 #define CELL_MAX   96
@@ -22,12 +23,18 @@ typedef struct {
 } tbl_t;
 
 
+/* A row of cells, each as valid UTF-8 without control characters (an
+ * events file written by hand may hold any bytes: no escape sequence
+ * reaches the terminal, no newline breaks the table) and cut whole
+ * characters short of CELL_MAX. */
 static void
 tbl_row(tbl_t *t, size_t ncols, ...)
 {
-    va_list   ap;
-    size_t    i;
-    void     *p;
+    va_list      ap;
+    size_t       i, n;
+    void        *p;
+    char        *cell;
+    const char  *s;
 
     if (t->nrows == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
@@ -39,8 +46,10 @@ tbl_row(tbl_t *t, size_t ncols, ...)
     }
     va_start(ap, ncols);
     for (i = 0; i < COLS_MAX; i++) {
-        snprintf(t->cells[t->nrows * COLS_MAX + i], CELL_MAX, "%s",
-                 i < ncols ? va_arg(ap, const char *) : "");
+        s = i < ncols ? va_arg(ap, const char *) : "";
+        cell = t->cells[t->nrows * COLS_MAX + i];
+        n = mkt_text_clean(cell, CELL_MAX - 1, s, strlen(s));
+        cell[n] = '\0';
     }
     va_end(ap);
     if (ncols > t->ncols) {
