@@ -145,6 +145,10 @@ ngx_http_mkt_plugin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (err[0] != '\0') {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s", err);
+    }
+
     ps = ngx_array_push(mcf->plugins);
     if (ps == NULL) {
         return NGX_CONF_ERROR;

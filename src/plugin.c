@@ -513,6 +513,46 @@ valid_name(const char *s, size_t len)
 }
 
 
+/*
+ * A function in the plugin's table under a name that is no hook
+ * ("atributes"): never called, which the author would not see.  The first
+ * one is a warning in ld->err (the load still succeeds).
+ */
+static void
+unknown_hook(lua_State *L, int table, load_t *ld)
+{
+    int          k;
+    size_t       len;
+    const char  *key;
+
+    if (table < 0) {
+        table = lua_gettop(L) + table + 1;
+    }
+
+    for (lua_pushnil(L); lua_next(L, table) != 0; lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_isfunction(L, -1)) {
+            continue;
+        }
+
+        key = lua_tolstring(L, -2, &len);
+
+        for (k = 0; k < MKT_PLUGIN_HOOKS; k++) {
+            if (strcmp(key, hook_names[k]) == 0) {
+                break;
+            }
+        }
+
+        if (k == MKT_PLUGIN_HOOKS && valid_name(key, len)
+            && ld->err[0] == '\0')
+        {
+            snprintf(ld->err, ld->cap, "%s: \"%s\" is a function but no hook "
+                     "(init, attributes, choose, event): it is never called",
+                     ld->path, key);
+        }
+    }
+}
+
+
 static int
 load_body(lua_State *L, mkt_plugins_t *h, void *arg)
 {
@@ -576,6 +616,8 @@ load_body(lua_State *L, mkt_plugins_t *h, void *arg)
         lua_pop(L, 1);
     }
 
+    unknown_hook(L, -2, ld);
+
     /* nothing can fail past here: take the plugin */
     memset(p, 0, sizeof(*p));
     memcpy(p->name, name, len);
@@ -629,6 +671,7 @@ mkt_plugins_load(mkt_plugins_t *h, const char *path, const char *src,
     ld.len = len;
     ld.err = err;
     ld.cap = cap;
+    err[0] = '\0';
 
     if (protected_call(h, LUA_NOREF, load_body, &ld, err, cap, &what) != 0) {
         if (what != MKT_PLUGIN_C_errors) {

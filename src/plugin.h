@@ -121,7 +121,9 @@ void mkt_plugins_free(mkt_plugins_t *h);
  * Compiles a plugin (text only, no bytecode) named path in messages, runs
  * its top level in a fresh sandbox and takes the table it returns: its
  * name (field "name", else the file name without ".lua") and hooks.  0,
- * or -1 with "PATH:LINE: message" (or "PATH: message") in err.
+ * or -1 with "PATH:LINE: message" (or "PATH: message") in err.  On 0, err
+ * is empty or holds a warning: a function in the table under a name that
+ * is no hook (a misspelt "atributes"), which would never be called.
  */
 int mkt_plugins_load(mkt_plugins_t *h, const char *path, const char *src,
     size_t len, char *err, size_t cap);

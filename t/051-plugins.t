@@ -333,4 +333,12 @@ isnt($rc, 0, 'init refusing its config: nginx -t fails');
 like($out, qr/plugin lifecycle: init\(\) failed: .*unknown setting dormant_dayz/,
      'init refusing its config: the message');
 
+# a misspelt hook: loaded, and nginx -t says it will never be called
+($rc, $out) = nginx_test_config(
+    files => { 'typo.lua' => "return { atributes = function() end }\n" },
+    http => "mkt_plugin %%PREFIX%%/typo.lua;\n");
+is($rc, 0, 'a misspelt hook: nginx -t passes');
+like($out, qr/\[warn\].*typo\.lua: "atributes" is a function but no hook .*never called/,
+     'a misspelt hook: warned of');
+
 finish();

@@ -15,6 +15,8 @@
 #include "plugin.h"
 #include "plugin_fixture.h"
 
+#define S(lit)  lit, sizeof(lit) - 1
+
 
 /* --- loading ------------------------------------------------------------ */
 
@@ -42,6 +44,35 @@ test_a_name_field_names_the_plugin(void **state)
     assert_string_equal(mkt_plugins_name(h, 0), "lifecycle");
     assert_int_equal(mkt_plugins_hooks(h),
                      MKT_PLUGIN_HOOK(EVENT) | MKT_PLUGIN_HOOK(CHOOSE));
+    mkt_plugins_free(h);
+}
+
+
+/* A misspelt hook loads (it may be a helper), with a warning naming it;
+ * data and hooks make none. */
+static void
+test_a_function_that_is_no_hook_is_warned_of(void **state)
+{
+    char            err[512];
+    mkt_plugins_t  *h;
+
+    h = new_host();
+    assert_int_equal(mkt_plugins_load(h, "p.lua",
+                         S("return { atributes = function() end,\n"
+                           "  choose = function() end }"),
+                         err, sizeof(err)), 0);
+    assert_string_equal(err, "p.lua: \"atributes\" is a function but no "
+                        "hook (init, attributes, choose, event): it is "
+                        "never called");
+    assert_int_equal(mkt_plugins_hooks(h), MKT_PLUGIN_HOOK(CHOOSE));
+
+    memset(err, 'x', sizeof(err));
+    assert_int_equal(mkt_plugins_load(h, "q.lua",
+                         S("return { version = 2, [1] = print,\n"
+                           "  event = function() end }"),
+                         err, sizeof(err)), 0);
+    assert_string_equal(err, "");
+    assert_int_equal(mkt_plugins_count(h), 2);
     mkt_plugins_free(h);
 }
 
@@ -618,6 +649,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_a_plugin_is_named_after_its_file),
         cmocka_unit_test(test_a_name_field_names_the_plugin),
+        cmocka_unit_test(test_a_function_that_is_no_hook_is_warned_of),
         cmocka_unit_test(test_a_syntax_error_names_file_and_line),
         cmocka_unit_test(test_a_runtime_error_at_load_names_file_and_line),
         cmocka_unit_test(test_bytecode_is_refused),
