@@ -9,6 +9,8 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes ();
 use Mkt::Test;
+# status(), and spool_files(): a list, or their number in scalar context
+use Mkt::Faults qw(status spool_files);
 
 my $EXP = encode_json({
     goals => ['purchase'],
@@ -73,11 +75,6 @@ sub stream_events {
     return map { [$_->[0], decode_json($_->[1][1])->{id}, $_->[1][1]] } @$r;
 }
 
-sub status {
-    my ($ngx) = @_;
-    return decode_json($ngx->get('/status')->{body});
-}
-
 # n new visitors, each exposed to hero: one event each
 sub visits {
     my ($ngx, $n, $gap) = @_;
@@ -88,15 +85,6 @@ sub visits {
         Time::HiRes::sleep($gap) if $gap;
     }
     return $bad;
-}
-
-sub spool_files {
-    my ($ngx) = @_;
-    opendir my $d, $ngx->prefix . '/spool' or return ();
-    # their number in scalar context ("sort" has none: !spool_files was
-    # always true)
-    my @files = sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
-    return @files;
 }
 
 # --- configuration errors --------------------------------------------------

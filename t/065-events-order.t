@@ -9,6 +9,8 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes ();
 use Mkt::Test;
+# status(), and spool_files(): a list, or their number in scalar context
+use Mkt::Faults qw(status spool_files);
 use Mkt::FakeRedis;
 
 my $EXP = encode_json({
@@ -62,19 +64,6 @@ sub stream_ids {
     my $r = $redis->cmd(XRANGE => $KEY, '-', '+');
     return () unless ref $r eq 'ARRAY';
     return map { decode_json($_->[1][1])->{id} } @$r;
-}
-
-sub status {
-    my ($ngx) = @_;
-    return decode_json($ngx->get('/status')->{body});
-}
-
-sub spool_files {
-    my ($ngx) = @_;
-    opendir my $d, $ngx->prefix . '/spool' or return ();
-    # their number in scalar context ("sort" has none)
-    my @files = sort grep {/^spool-\d+-\d+\.jsonl$/} readdir $d;
-    return @files;
 }
 
 sub visits {
